@@ -1,0 +1,25 @@
+namespace EmbeddingService.Inference.Batching;
+
+/// <summary>A set of inputs, from one or more jobs, that run through the model in one padded forward pass.</summary>
+internal sealed class Batch
+{
+    public List<BatchItem> Items { get; } = [];
+
+    /// <summary>The longest input: every row is padded to it.</summary>
+    public int MaxLength { get; private set; }
+
+    /// <summary>Padded tokens: what the forward pass costs.</summary>
+    public int PaddedTokens => MaxLength * Items.Count;
+
+    public void Add(BatchItem item)
+    {
+        Items.Add(item);
+        MaxLength = Math.Max(MaxLength, item.Length);
+    }
+}
+
+/// <summary>One input of one job inside a batch.</summary>
+internal readonly record struct BatchItem(EmbeddingJob Job, int Index)
+{
+    public int Length => Job.Inputs[Index].Length;
+}

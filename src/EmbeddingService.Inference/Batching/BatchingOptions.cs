@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace EmbeddingService.Inference.Batching;
+
+/// <summary>The <c>Batching</c> section: queue bound, batch limits and the runner pool.</summary>
+public sealed class BatchingOptions
+{
+    public const string SectionName = "Batching";
+
+    /// <summary>Inputs that may wait per model; a request that does not fit gets 429.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxQueuedInputs { get; set; } = 4096;
+
+    /// <summary>The most inputs in one forward pass.</summary>
+    [Range(1, 4096)]
+    public int MaxBatchSize { get; set; } = 32;
+
+    /// <summary>The most padded tokens (longest input × batch size) in one forward pass.</summary>
+    [Range(16, 1_048_576)]
+    public int MaxBatchTokens { get; set; } = 8192;
+
+    /// <summary>How many queued inputs one scheduling window considers (sorted by length, then cut into batches).</summary>
+    [Range(1, 65_536)]
+    public int WindowInputs { get; set; } = 128;
+
+    /// <summary>Concurrent forward passes per model; 0 derives it from the core count.</summary>
+    [Range(0, 256)]
+    public int Runners { get; set; }
+
+    /// <summary>ONNX Runtime intra-op threads per forward pass; 0 derives it from the core count and <see cref="Runners"/>.</summary>
+    [Range(0, 256)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Let idle ONNX Runtime threads spin (<c>session.intra_op.allow_spinning</c>).</summary>
+    public bool AllowSpinning { get; set; }
+
+    /// <summary>The runner count in effect: as configured, else one per core.</summary>
+    public int ResolveRunners(int processorCount) => Runners > 0 ? Runners : Math.Max(1, processorCount);
+
+    /// <summary>The intra-op thread count in effect: as configured, else the cores shared out among the runners.</summary>
+    public int ResolveIntraOpThreads(int processorCount) =>
+        IntraOpThreads > 0 ? IntraOpThreads : Math.Max(1, processorCount / ResolveRunners(processorCount));
+}
+
+[OptionsValidator]
+public sealed partial class BatchingOptionsValidator : IValidateOptions<BatchingOptions>
+{
+}

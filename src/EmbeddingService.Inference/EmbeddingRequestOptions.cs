@@ -1,0 +1,24 @@
+using EmbeddingService.Inference.Tokenization;
+
+namespace EmbeddingService.Inference;
+
+/// <summary>How to embed one request's inputs (already validated for shape by the API).</summary>
+public sealed record EmbeddingRequestOptions
+{
+    /// <summary>The model id; null means the configured default.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>L2-normalize each vector (after cutting it to <see cref="Dimensions"/>).</summary>
+    public bool Normalize { get; init; } = true;
+
+    /// <summary>Truncate over-long inputs; when false they are a validation error.</summary>
+    public bool Truncate { get; init; } = true;
+
+    public TruncationDirection TruncationDirection { get; init; } = TruncationDirection.Right;
+
+    /// <summary>A prompt of the model's (e.g. <c>query</c>) to prepend; null means the model's default prompt, if any.</summary>
+    public string? PromptName { get; init; }
+
+    /// <summary>Keep only the first N components (Matryoshka style); null keeps them all.</summary>
+    public int? Dimensions { get; init; }
+}

@@ -1,0 +1,45 @@
+using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Tokenization;
+
+namespace EmbeddingService.Inference.Models;
+
+/// <summary>A loaded model: its manifest, tokenizer and batcher.</summary>
+public sealed class EmbeddingModel : IAsyncDisposable
+{
+    private readonly IDisposable? _runner;
+
+    internal EmbeddingModel(ModelManifest manifest, ModelTokenizer tokenizer, int dimensions, DynamicBatcher batcher, IDisposable? runner)
+    {
+        Manifest = manifest;
+        Tokenizer = tokenizer;
+        Dimensions = dimensions;
+        Batcher = batcher;
+        _runner = runner;
+    }
+
+    public string Id => Manifest.Id;
+
+    public ModelManifest Manifest { get; }
+
+    public ModelTokenizer Tokenizer { get; }
+
+    /// <summary>The width of the model's embeddings.</summary>
+    public int Dimensions { get; }
+
+    internal DynamicBatcher Batcher { get; }
+
+    /// <summary>Inputs of this model waiting for a batch.</summary>
+    public int QueuedInputs => Batcher.QueuedInputs;
+
+    /// <summary>Finishes queued work, then releases the ONNX session.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        await Batcher.DrainAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Batcher.DisposeAsync().ConfigureAwait(false);
+        _runner?.Dispose();
+    }
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Diagnostics;
+using EmbeddingService.Inference.Runtime;
+using EmbeddingService.Inference.Tokenization;
+
+namespace EmbeddingService.Inference.Models;
+
+/// <summary>Where the catalog is in its life: only <see cref="Ready"/> takes requests.</summary>
+public enum ModelCatalogState
+{
+    Loading,
+    Ready,
+    Failed,
+    Stopping,
+}
+
+/// <summary>
+/// The loaded models, by id. Loads every configured model folder (in parallel), warms each one up with a real forward
+/// pass, and only then reports <see cref="ModelCatalogState.Ready"/>. A singleton: ONNX sessions are created once.
+/// </summary>
+public sealed partial class ModelCatalog : IAsyncDisposable
+{
+    private readonly ModelsOptions _modelsOptions;
+    private readonly BatchingOptions _batchingOptions;
+    private readonly EmbeddingMetrics _metrics;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly Func<ModelManifest, RuntimeOptions, IBatchRunner> _runnerFactory;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Dictionary<string, EmbeddingModel> _models = new(StringComparer.Ordinal);
+    private volatile ModelCatalogState _state = ModelCatalogState.Loading;
+
+    public ModelCatalog(IOptions<ModelsOptions> modelsOptions, IOptions<BatchingOptions> batchingOptions, EmbeddingMetrics metrics, ILoggerFactory loggerFactory)
+        : this(modelsOptions.Value, batchingOptions.Value, metrics, loggerFactory, static (manifest, runtime) => new OnnxBatchRunner(manifest, runtime))
+    {
+    }
+
+    internal ModelCatalog(ModelsOptions modelsOptions, BatchingOptions batchingOptions, EmbeddingMetrics metrics, ILoggerFactory loggerFactory,
+        Func<ModelManifest, RuntimeOptions, IBatchRunner> runnerFactory)
+    {
+        _modelsOptions = modelsOptions;
+        _batchingOptions = batchingOptions;
+        _metrics = metrics;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<ModelCatalog>();
+        _runnerFactory = runnerFactory;
+    }
+
+    public ModelCatalogState State => _state;
+
+    /// <summary>Completes when every model is loaded and warmed; faults if loading failed.</summary>
+    public Task Ready => _ready.Task;
+
+    public IReadOnlyCollection<EmbeddingModel> Models => _models.Values;
+
+    public string DefaultModelId => _modelsOptions.Default;
+
+    /// <summary>The model to use for a request naming <paramref name="id"/> (or none).</summary>
+    /// <exception cref="EmbeddingException">The service is not ready, or no model has that id.</exception>
+    public EmbeddingModel Get(string? id)
+    {
+        EnsureReady();
+        var key = string.IsNullOrEmpty(id) ? _modelsOptions.Default : id;
+        if (_models.TryGetValue(key, out var model))
+        {
+            return model;
+        }
+
+        throw new EmbeddingException(EmbeddingErrorKind.ModelNotFound,
+            $"Model '{id}' not found. Available models: {string.Join(", ", _models.Keys)}.", "model");
+    }
+
+    /// <exception cref="EmbeddingException">The catalog is loading, failed, or shutting down.</exception>
+    public void EnsureReady()
+    {
+        var state = _state;
+        if (state != ModelCatalogState.Ready)
+        {
+            throw new EmbeddingException(EmbeddingErrorKind.Unhealthy, state switch
+            {
+                ModelCatalogState.Loading => "The models are still loading.",
+                ModelCatalogState.Stopping => "The service is shutting down.",
+                _ => "The models failed to load.",
+            });
+        }
+    }
+
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var processors = Environment.ProcessorCount;
+        var runners = _batchingOptions.ResolveRunners(processors);
+        var runtime = new RuntimeOptions(_batchingOptions.ResolveIntraOpThreads(processors), _batchingOptions.AllowSpinning);
+        try
+        {
+            var loads = _modelsOptions.Items.Select(registration => Task.Run(() => Load(registration, runners, runtime), cancellationToken));
+            var models = await Task.WhenAll(loads).ConfigureAwait(false);
+            _models = models.ToDictionary(static m => m.Id, StringComparer.Ordinal);
+            foreach (var model in models)
+            {
+                _metrics.TrackQueueDepth(model.Id, () => model.QueuedInputs);
+            }
+
+            _state = ModelCatalogState.Ready;
+            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _ready.TrySetResult();
+        }
+        catch (Exception ex)
+        {
+            _state = ModelCatalogState.Failed;
+            Log.LoadFailed(_logger, ex);
+            _ready.TrySetException(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Stops taking requests: from now on <see cref="Get"/> refuses with <see cref="EmbeddingErrorKind.Unhealthy"/>.</summary>
+    public void BeginShutdown()
+    {
+        if (_state == ModelCatalogState.Ready)
+        {
+            _state = ModelCatalogState.Stopping;
+        }
+    }
+
+    /// <summary>Finishes queued and running batches of every model.</summary>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        BeginShutdown();
+        await Task.WhenAll(_models.Values.Select(m => m.DrainAsync(cancellationToken))).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        BeginShutdown();
+        foreach (var model in _models.Values)
+        {
+            await model.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private EmbeddingModel Load(ModelRegistration registration, int runners, RuntimeOptions runtime)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var path = System.IO.Path.IsPathRooted(registration.Path) ? registration.Path : System.IO.Path.Combine(AppContext.BaseDirectory, registration.Path);
+        var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
+        var tokenizer = ModelTokenizer.Create(manifest);
+        var runner = _runnerFactory(manifest, runtime);
+
+        WarmUp(runner, tokenizer);
+
+        var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>());
+        Log.Loaded(_logger, manifest.Id, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, runner as IDisposable);
+    }
+
+    /// <summary>One real forward pass, so the first request does not pay for graph initialization and first allocations.</summary>
+    private static void WarmUp(IBatchRunner runner, ModelTokenizer tokenizer)
+    {
+        var input = tokenizer.Encode("Warm-up: the quick brown fox jumps over the lazy dog.", truncate: true, TruncationDirection.Right);
+        var output = new float[2 * runner.Dimensions];
+        runner.Run([input.Ids, input.Ids], output);
+        if (!float.IsFinite(output[0]))
+        {
+            throw new InvalidOperationException("The warm-up forward pass produced a non-finite value.");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Loaded model {ModelId} ({Pooling} pooling, {Dimensions} dimensions, max {MaxLength} tokens) in {ElapsedMs:F0} ms.")]
+        public static partial void Loaded(ILogger logger, string modelId, PoolingMode pooling, int dimensions, int maxLength, double elapsedMs);
+
+        [LoggerMessage(2, LogLevel.Information, "{Count} model(s) ready with {Runners} runner(s) × {IntraOpThreads} intra-op thread(s) each, {ElapsedMs:F0} ms after load started.")]
+        public static partial void Ready(ILogger logger, int count, int runners, int intraOpThreads, double elapsedMs);
+
+        [LoggerMessage(3, LogLevel.Critical, "Loading the models failed.")]
+        public static partial void LoadFailed(ILogger logger, Exception exception);
+    }
+}

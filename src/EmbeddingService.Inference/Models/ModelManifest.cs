@@ -1,0 +1,23 @@
+namespace EmbeddingService.Inference.Models;
+
+/// <summary>Everything the runtime needs to know about one model folder, read once at start-up.</summary>
+/// <param name="Id">The id callers use to address the model.</param>
+/// <param name="Directory">The absolute path of the model folder.</param>
+/// <param name="Pooling">How token vectors are pooled.</param>
+/// <param name="MaxSequenceLength">The most tokens per input, <c>[CLS]</c> and <c>[SEP]</c> included.</param>
+/// <param name="LowerCase">Whether the tokenizer lower-cases and strips accents (uncased BERT).</param>
+/// <param name="Prompts">Named prompts prepended to the text (e.g. <c>query</c>).</param>
+/// <param name="DefaultPromptName">The prompt used when a request names none, if any.</param>
+public sealed record ModelManifest(
+    string Id,
+    string Directory,
+    PoolingMode Pooling,
+    int MaxSequenceLength,
+    bool LowerCase,
+    IReadOnlyDictionary<string, string> Prompts,
+    string? DefaultPromptName)
+{
+    public string ModelPath => Path.Combine(Directory, "model.onnx");
+
+    public string VocabularyPath => Path.Combine(Directory, "vocab.txt");
+}

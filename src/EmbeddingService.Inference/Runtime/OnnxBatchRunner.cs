@@ -1,0 +1,122 @@
+using System.Buffers;
+using Microsoft.ML.OnnxRuntime;
+using EmbeddingService.Inference.Models;
+
+namespace EmbeddingService.Inference.Runtime;
+
+/// <summary>
+/// One ONNX Runtime session for one model, shared by all of the model's runner threads (<c>InferenceSession.Run</c> is
+/// thread-safe, and sharing keeps one copy of the weights however many runners there are).
+/// Builds padded <c>[batch, length]</c> tensors over pooled arrays, runs the encoder and pools <c>last_hidden_state</c>.
+/// </summary>
+public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
+{
+    private const string OutputName = "last_hidden_state";
+
+    // Immutable, so shared by every call and thread.
+    private static readonly RunOptions s_runOptions = new();
+
+    /// <summary>Thread-safe; disposed with the runner.</summary>
+    private readonly InferenceSession _session;
+    private readonly PoolingMode _pooling;
+    private readonly string[] _inputNames;
+    private readonly bool _hasTokenTypes;
+    private readonly string[] _outputNames = [OutputName];
+
+    public OnnxBatchRunner(ModelManifest manifest, RuntimeOptions options)
+    {
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = options.IntraOpThreads,
+            InterOpNumThreads = 1,
+            // Every batch has a new [batch, length] shape: a memory pattern planned for one shape is useless for the next
+            // and would be cached per shape, so memory would grow with the number of shapes seen.
+            EnableMemoryPattern = false,
+        };
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+
+        _session = new InferenceSession(manifest.ModelPath, sessionOptions);
+        _pooling = manifest.Pooling;
+
+        var inputs = _session.InputMetadata.Keys.ToHashSet(StringComparer.Ordinal);
+        if (!inputs.Contains("input_ids") || !inputs.Contains("attention_mask"))
+        {
+            throw new InvalidOperationException($"Model '{manifest.Id}': the ONNX graph needs inputs input_ids and attention_mask; it has {string.Join(", ", inputs)}.");
+        }
+
+        _hasTokenTypes = inputs.Contains("token_type_ids");
+        _inputNames = _hasTokenTypes ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+
+        if (!_session.OutputMetadata.TryGetValue(OutputName, out var output) || output.Dimensions.Length != 3 || output.Dimensions[2] <= 0)
+        {
+            throw new InvalidOperationException($"Model '{manifest.Id}': the ONNX graph needs an output {OutputName} shaped [batch, sequence, hidden].");
+        }
+
+        Dimensions = output.Dimensions[2];
+    }
+
+    public int Dimensions { get; }
+
+    public void Run(IReadOnlyList<int[]> inputs, Span<float> output)
+    {
+        var batch = inputs.Count;
+        var length = 0;
+        for (var i = 0; i < batch; i++)
+        {
+            length = Math.Max(length, inputs[i].Length);
+        }
+
+        var size = batch * length;
+        var ids = ArrayPool<long>.Shared.Rent(size);
+        var mask = ArrayPool<long>.Shared.Rent(size);
+        var types = _hasTokenTypes ? ArrayPool<long>.Shared.Rent(size) : null;
+        try
+        {
+            Array.Clear(ids, 0, size);
+            Array.Clear(mask, 0, size);
+            if (types is not null)
+            {
+                Array.Clear(types, 0, size);
+            }
+
+            for (var row = 0; row < batch; row++)
+            {
+                var tokens = inputs[row];
+                var offset = row * length;
+                for (var t = 0; t < tokens.Length; t++)
+                {
+                    ids[offset + t] = tokens[t];
+                    mask[offset + t] = 1;
+                }
+            }
+
+            long[] shape = [batch, length];
+            // OrtValues over managed memory pin it until disposed: always `using`.
+            using var idsValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, ids.AsMemory(0, size), shape);
+            using var maskValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, mask.AsMemory(0, size), shape);
+            using var typesValue = types is null ? null : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, types.AsMemory(0, size), shape);
+            OrtValue[] values = typesValue is null ? [idsValue, maskValue] : [idsValue, maskValue, typesValue];
+
+            using var results = _session.Run(s_runOptions, _inputNames, values, _outputNames);
+            var hidden = results[0].GetTensorDataAsSpan<float>();
+            var rowSize = length * Dimensions;
+            for (var row = 0; row < batch; row++)
+            {
+                Pooling.Pool(_pooling, hidden.Slice(row * rowSize, rowSize), inputs[row].Length, output.Slice(row * Dimensions, Dimensions));
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(ids);
+            ArrayPool<long>.Shared.Return(mask);
+            if (types is not null)
+            {
+                ArrayPool<long>.Shared.Return(types);
+            }
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}

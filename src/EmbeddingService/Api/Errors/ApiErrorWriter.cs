@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using EmbeddingService.Api.Contracts;
+
+namespace EmbeddingService.Api.Errors;
+
+/// <summary>Writes an <see cref="ApiError"/> in the shape of the route's surface, with <c>Retry-After</c> where it applies.</summary>
+internal static class ApiErrorWriter
+{
+    private static JsonSerializerOptions JsonOptionsOf(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+
+    public static Task WriteAsync(HttpContext context, ApiError error)
+    {
+        var surface = ApiSurfaces.Of(context);
+        var response = context.Response;
+        response.StatusCode = ApiErrors.StatusOf(error, surface);
+        if (error.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (surface == ApiSurface.OpenAi)
+        {
+            var (type, code) = ApiErrors.OpenAiType(error);
+            return response.WriteAsJsonAsync(new OpenAiErrorResponse(new OpenAiError(error.Message, type, error.Param, code)),
+                JsonOptionsOf(context), contentType: null, context.RequestAborted);
+        }
+
+        return response.WriteAsJsonAsync(new TeiError(error.Message, ApiErrors.TeiType(error)),
+            JsonOptionsOf(context), contentType: null, context.RequestAborted);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using EmbeddingService.Api.Contracts;
+using EmbeddingService.Hosting;
+using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Models;
+
+namespace EmbeddingService.Api;
+
+/// <summary>Operations: <c>/health</c> (ready), <c>/health/live</c>, <c>/info</c>.</summary>
+internal static class OpsApi
+{
+    public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
+    {
+        // Health checks read a flag; they never wait behind inference.
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(HealthTags.Ready) })
+            .WithName("Health").WithSummary("Ready: 200 once the models are loaded and warmed, 503 before and while shutting down").WithTags("Operations");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(HealthTags.Live) })
+            .WithName("Live").WithSummary("Live: 200 while the process runs").WithTags("Operations");
+
+        app.MapGet("/info", GetInfo)
+            .WithName("Info")
+            .WithSummary("The loaded models, their dimensions and limits, and the server's limits")
+            .WithTags("Operations")
+            .ProducesTeiErrors();
+
+        return app;
+    }
+
+    public static Ok<InfoResponse> GetInfo(ModelCatalog catalog, IOptions<LimitsOptions> limits, IOptions<BatchingOptions> batching)
+    {
+        catalog.EnsureReady();
+        var models = catalog.Models.OrderBy(static m => m.Id, StringComparer.Ordinal)
+            .Select(m => new ModelInfo(m.Id, m.Dimensions, m.Manifest.MaxSequenceLength, m.Manifest.Pooling.ToString().ToLowerInvariant(),
+                m.Manifest.Prompts, m.Id == catalog.DefaultModelId))
+            .ToList();
+        var defaultModel = catalog.Get(null);
+        var l = limits.Value;
+        var b = batching.Value;
+        return TypedResults.Ok(new InfoResponse(
+            ModelId: defaultModel.Id,
+            ModelDtype: "float32",
+            ModelType: "embedding",
+            MaxInputLength: defaultModel.Manifest.MaxSequenceLength,
+            MaxBatchTokens: b.MaxBatchTokens,
+            MaxBatchRequests: b.MaxBatchSize,
+            MaxClientBatchSize: l.MaxInputsPerRequest,
+            AutoTruncate: l.AutoTruncate,
+            Version: Version,
+            Models: models,
+            Limits: new LimitsInfo(l.MaxInputsPerRequest, l.MaxInputChars, l.MaxRequestBodyBytes, b.MaxQueuedInputs, b.MaxBatchSize, b.MaxBatchTokens, l.RequestTimeoutSeconds)));
+    }
+
+    private static string Version { get; } =
+        typeof(OpsApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+}

@@ -1,0 +1,110 @@
+using System.Numerics.Tensors;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Serilog;
+using EmbeddingService.Api.Contracts;
+using EmbeddingService.Inference;
+
+namespace EmbeddingService.Api;
+
+/// <summary>The Text Embeddings Inference surface: <c>/embed</c>, <c>/tokenize</c>, <c>/similarity</c>.</summary>
+internal static class TeiApi
+{
+    public static IEndpointRouteBuilder MapTeiApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("").WithTags("Text Embeddings Inference");
+
+        api.MapPost("/embed", EmbedAsync)
+            .WithName("Embed")
+            .WithSummary("Embed one or more texts")
+            .WithDescription("Returns one vector per input, in input order, always as a list of lists.")
+            .ProducesTeiErrors();
+
+        api.MapPost("/tokenize", Tokenize)
+            .WithName("Tokenize")
+            .WithSummary("Tokenize one or more texts with the model's tokenizer")
+            .ProducesTeiErrors();
+
+        api.MapPost("/similarity", SimilarityAsync)
+            .WithName("Similarity")
+            .WithSummary("Cosine similarity of a source sentence with each of several sentences")
+            .ProducesTeiErrors();
+
+        return app;
+    }
+
+    public static async Task<Ok<float[][]>> EmbedAsync(EmbedRequest? request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
+    {
+        var body = RequireBody(request);
+        rules.CheckTexts(body.Inputs?.Items, "inputs", allowEmptyStrings: true);
+        var options = new EmbeddingRequestOptions
+        {
+            Model = body.Model,
+            Normalize = body.Normalize,
+            Truncate = rules.ResolveTruncate(body.Truncate),
+            TruncationDirection = RequestRules.ParseDirection(body.TruncationDirection),
+            PromptName = body.PromptName,
+            Dimensions = body.Dimensions,
+        };
+
+        var result = await embedder.EmbedAsync(body.Inputs!.Items, options, context.RequestAborted);
+        ResponseTimings.Report(context, diagnostics, result);
+        var vectors = new float[result.Count][];
+        for (var i = 0; i < result.Count; i++)
+        {
+            vectors[i] = result[i].ToArray();
+        }
+
+        return TypedResults.Ok(vectors);
+    }
+
+    public static Ok<List<List<SimpleToken>>> Tokenize(TokenizeRequest? request, Embedder embedder, RequestRules rules)
+    {
+        var body = RequireBody(request);
+        rules.CheckTexts(body.Inputs?.Items, "inputs", allowEmptyStrings: true);
+        var result = new List<List<SimpleToken>>(body.Inputs!.Items.Count);
+        foreach (var text in body.Inputs.Items)
+        {
+            result.Add(embedder.Tokenize(text, body.Model, body.PromptName, body.AddSpecialTokens)
+                .Select(static t => new SimpleToken(t.Id, t.Text, t.Special, t.Start, t.Stop))
+                .ToList());
+        }
+
+        return TypedResults.Ok(result);
+    }
+
+    public static async Task<Ok<float[]>> SimilarityAsync(SimilarityRequest? request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
+    {
+        var body = RequireBody(request);
+        if (body.Inputs?.SourceSentence is null)
+        {
+            throw EmbeddingException.Validation("`inputs.source_sentence` is required.", "inputs");
+        }
+
+        rules.CheckTexts(body.Inputs.Sentences, "inputs.sentences", allowEmptyStrings: true);
+        var texts = new List<string>(body.Inputs.Sentences!.Count + 1) { body.Inputs.SourceSentence };
+        texts.AddRange(body.Inputs.Sentences);
+        rules.CheckTexts(texts, "inputs", allowEmptyStrings: true);
+
+        var options = new EmbeddingRequestOptions
+        {
+            Model = body.Model,
+            Truncate = rules.ResolveTruncate(body.Truncate),
+            TruncationDirection = RequestRules.ParseDirection(body.TruncationDirection),
+            PromptName = body.PromptName,
+        };
+        var result = await embedder.EmbedAsync(texts, options, context.RequestAborted);
+        ResponseTimings.Report(context, diagnostics, result);
+
+        var scores = new float[result.Count - 1];
+        for (var i = 1; i < result.Count; i++)
+        {
+            scores[i - 1] = TensorPrimitives.CosineSimilarity(result[0], result[i]);
+        }
+
+        return TypedResults.Ok(scores);
+    }
+
+    private static T RequireBody<T>(T? body)
+        where T : class =>
+        body ?? throw EmbeddingException.Validation("The request body must be a JSON object, not null.");
+}

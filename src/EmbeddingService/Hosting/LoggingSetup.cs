@@ -1,0 +1,49 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace EmbeddingService.Hosting;
+
+/// <summary>
+/// Serilog from configuration: levels and enrichers from the <c>Serilog</c> section, console output as text or, with
+/// <c>Logging:Format=json</c>, as compact JSON for log collectors. No static bootstrap logger, so several hosts
+/// (integration tests) can start in one process.
+/// </summary>
+internal static class LoggingSetup
+{
+    public static IHostApplicationBuilder AddEmbeddingLogging(this IHostApplicationBuilder builder)
+    {
+        var json = string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase);
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext();
+            if (json)
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+            else
+            {
+                logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>One line per request: route, status, duration, and the inputs, tokens and timings the handler reported.</summary>
+    public static IApplicationBuilder UseEmbeddingRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.GetLevel = static (context, _, exception) =>
+                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : LogEventLevel.Information;
+            options.EnrichDiagnosticContext = static (diagnostics, context) =>
+            {
+                var endpoint = context.GetEndpoint() as RouteEndpoint;
+                diagnostics.Set("Route", endpoint?.RoutePattern.RawText ?? context.Request.Path.Value ?? string.Empty);
+            };
+        });
+}

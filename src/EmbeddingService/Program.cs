@@ -1,0 +1,14 @@
+using EmbeddingService.Hosting;
+
+// The content root is where the binaries and the copied appsettings.json live, whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+builder.AddEmbeddingLogging();
+builder.AddEmbeddingServices();
+
+var app = builder.Build();
+app.MapEmbeddingsApi();
+app.Run();
+
+/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

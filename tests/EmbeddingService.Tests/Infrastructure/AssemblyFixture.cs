@@ -1,0 +1,3 @@
+using EmbeddingService.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(EmbeddingServiceFactory))]

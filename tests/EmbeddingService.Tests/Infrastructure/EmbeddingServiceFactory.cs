@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using EmbeddingService.Inference.Models;
+
+namespace EmbeddingService.Tests.Infrastructure;
+
+/// <summary>
+/// The real service, real models and all, in memory. One instance is shared by the whole test assembly (an assembly
+/// fixture), so the models load once; tests that need other settings call <see cref="WithSettings"/>.
+/// </summary>
+public sealed class EmbeddingServiceFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    public EmbeddingServiceFactory()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    private EmbeddingServiceFactory(IReadOnlyDictionary<string, string?> settings)
+    {
+        _settings = settings;
+    }
+
+    /// <summary>A separate service with configuration overrides (keys as in appsettings, e.g. <c>Limits:MaxInputsPerRequest</c>).</summary>
+    public static async Task<EmbeddingServiceFactory> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var factory = new EmbeddingServiceFactory(settings);
+        await factory.InitializeAsync();
+        return factory;
+    }
+
+    /// <summary>Completes when the models are loaded and warmed (the service reports ready).</summary>
+    public async ValueTask InitializeAsync()
+    {
+        _ = Server; // builds and starts the host
+        var catalog = Services.GetRequiredService<ModelCatalog>();
+        await catalog.Ready.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // Same content root as Program.cs picks (the binaries' folder), where appsettings.json and models/ are copied.
+        builder.UseContentRoot(AppContext.BaseDirectory);
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+    }
+}
