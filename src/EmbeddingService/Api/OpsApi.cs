@@ -1,5 +1,5 @@
 using System.Reflection;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using EmbeddingService.Api.Contracts;
@@ -15,10 +15,16 @@ internal static class OpsApi
     public static IEndpointRouteBuilder MapOpsApi(this IEndpointRouteBuilder app)
     {
         // Health checks read a flag; they never wait behind inference.
-        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(HealthTags.Ready) })
-            .WithName("Health").WithSummary("Ready: 200 once the models are loaded and warmed, 503 before and while shutting down").WithTags("Operations");
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(HealthTags.Live) })
-            .WithName("Live").WithSummary("Live: 200 while the process runs").WithTags("Operations");
+        app.MapGet("/health", static (HealthCheckService health, CancellationToken ct) => CheckAsync(health, HealthTags.Ready, ct))
+            .WithName("Health")
+            .WithSummary("Ready: 200 once the models are loaded and warmed, 503 before and while shutting down")
+            .WithTags("Operations")
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
+        app.MapGet("/health/live", static (HealthCheckService health, CancellationToken ct) => CheckAsync(health, HealthTags.Live, ct))
+            .WithName("Live")
+            .WithSummary("Live: 200 while the process runs")
+            .WithTags("Operations")
+            .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
 
         app.MapGet("/info", GetInfo)
             .WithName("Info")
@@ -27,6 +33,17 @@ internal static class OpsApi
             .ProducesTeiErrors();
 
         return app;
+    }
+
+    public static async Task<Results<Ok<HealthResponse>, JsonHttpResult<HealthResponse>>> CheckAsync(HealthCheckService health, string tag, CancellationToken cancellationToken)
+    {
+        var report = await health.CheckHealthAsync(check => check.Tags.Contains(tag), cancellationToken);
+        var body = new HealthResponse(
+            report.Status.ToString(),
+            report.Entries.ToDictionary(static e => e.Key, static e => e.Value.Description ?? e.Value.Status.ToString()));
+        return report.Status == HealthStatus.Healthy
+            ? TypedResults.Ok(body)
+            : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     public static Ok<InfoResponse> GetInfo(ModelCatalog catalog, IOptions<LimitsOptions> limits, IOptions<BatchingOptions> batching)

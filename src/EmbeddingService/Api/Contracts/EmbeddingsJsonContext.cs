@@ -17,6 +17,7 @@ namespace EmbeddingService.Api.Contracts;
 [JsonSerializable(typeof(OpenAiModelList))]
 [JsonSerializable(typeof(OpenAiErrorResponse))]
 [JsonSerializable(typeof(InfoResponse))]
+[JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 internal sealed partial class EmbeddingsJsonContext : JsonSerializerContext
 {

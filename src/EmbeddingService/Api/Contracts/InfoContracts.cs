@@ -24,3 +24,8 @@ public sealed record InfoResponse(
 public sealed record ModelInfo(string Id, int Dimensions, int MaxInputLength, string Pooling, IReadOnlyDictionary<string, string> Prompts, bool Default);
 
 public sealed record LimitsInfo(int MaxInputsPerRequest, int MaxInputChars, long MaxRequestBodyBytes, int MaxQueuedInputs, int MaxBatchSize, int MaxBatchTokens, int RequestTimeoutSeconds);
+
+/// <summary>Body of <c>/health</c> and <c>/health/live</c>.</summary>
+/// <param name="Status">Healthy or Unhealthy.</param>
+/// <param name="Checks">Each check's finding.</param>
+public sealed record HealthResponse(string Status, IReadOnlyDictionary<string, string> Checks);

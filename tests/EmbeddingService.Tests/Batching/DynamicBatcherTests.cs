@@ -1,0 +1,161 @@
+using EmbeddingService.Inference;
+using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Diagnostics;
+using EmbeddingService.Inference.Tokenization;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EmbeddingService.Tests.Batching;
+
+/// <summary>The batcher on a fake runner: deterministic, no sleeps — a gate in the runner decides when batches finish.</summary>
+public sealed class DynamicBatcherTests
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1) =>
+        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(new TestMeterFactory()), NullLogger.Instance);
+
+    private static TokenizedInput[] Inputs(params int[] firstIds) =>
+        firstIds.Select(static (id, i) => new TokenizedInput([101, id, .. Enumerable.Repeat(5, id % 7), 102], false)).ToArray();
+
+    [Fact]
+    public async Task Results_come_back_in_input_order_whatever_the_batches()
+    {
+        await using var batcher = CreateBatcher(new FakeBatchRunner(), new BatchingOptions { MaxBatchSize = 3, WindowInputs = 64 });
+        var ids = Enumerable.Range(1, 50).Select(static i => i * 13 % 97).ToArray();
+
+        var (vectors, _) = await batcher.EmbedAsync(Inputs(ids), TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(ids[i], vectors[i * 2]);
+        }
+    }
+
+    [Fact]
+    public async Task A_lone_request_runs_at_once_without_waiting_for_company()
+    {
+        var runner = new FakeBatchRunner();
+        await using var batcher = CreateBatcher(runner);
+
+        await batcher.EmbedAsync(Inputs(7), TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        Assert.Single(runner.Batches);
+    }
+
+    [Fact]
+    public async Task Requests_queued_while_the_runner_is_busy_share_a_batch()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 32 });
+        var first = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        // The slot beyond the runner may already hold a prefetched batch; everything after it piles up for one batch.
+        var rest = Enumerable.Range(2, 10).Select(i => batcher.EmbedAsync(Inputs(i), TestContext.Current.CancellationToken)).ToArray();
+        runner.Release(100);
+        await Task.WhenAll(rest.Append(first)).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        Assert.True(runner.Batches.Count <= 3, $"{runner.Batches.Count} batches for 11 requests");
+        Assert.Equal(11, runner.Batches.Sum(static b => b.Count));
+    }
+
+    [Fact]
+    public async Task A_full_queue_refuses_with_overloaded_and_keeps_what_it_accepted()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxQueuedInputs = 4, MaxBatchSize = 1 });
+        var running = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        var prefetched = batcher.EmbedAsync(Inputs(2), TestContext.Current.CancellationToken);
+        // Wait until the loop has taken the prefetch job out of the queue count.
+        Assert.True(SpinWait.SpinUntil(() => batcher.QueuedInputs == 0, s_timeout));
+
+        var accepted = batcher.EmbedAsync(Inputs(3, 4, 5, 6), TestContext.Current.CancellationToken);
+
+        var refused = await Assert.ThrowsAsync<EmbeddingException>(() => batcher.EmbedAsync(Inputs(7), TestContext.Current.CancellationToken));
+        Assert.Equal(EmbeddingErrorKind.Overloaded, refused.Kind);
+        Assert.NotNull(refused.RetryAfter);
+
+        runner.Release(100);
+        var (vectors, _) = await accepted.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(new float[] { 3, 4, 5, 6 }, new[] { vectors[0], vectors[2], vectors[4], vectors[6] });
+        await Task.WhenAll(running, prefetched).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
+    public async Task A_cancelled_request_is_dropped_before_it_reaches_the_model()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 1 });
+        var running = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        using var cancel = new CancellationTokenSource();
+        var abandoned = batcher.EmbedAsync(Inputs(42, 43, 44), cancel.Token);
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned.WaitAsync(s_timeout, TestContext.Current.CancellationToken));
+
+        var after = batcher.EmbedAsync(Inputs(9), TestContext.Current.CancellationToken);
+        runner.Release(100);
+        await Task.WhenAll(running, after).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain(runner.Batches.SelectMany(static b => b), row => row[1] is 42 or 43 or 44);
+        Assert.Equal(0, batcher.QueuedInputs);
+    }
+
+    [Fact]
+    public async Task A_failing_batch_fails_its_requests_and_the_batcher_goes_on()
+    {
+        var runner = new FakeBatchRunner { Fail = static rows => rows.Any(static r => r[1] == 13) ? new InvalidOperationException("boom") : null };
+        await using var batcher = CreateBatcher(runner);
+
+        var error = await Assert.ThrowsAsync<EmbeddingException>(() => batcher.EmbedAsync(Inputs(13), TestContext.Current.CancellationToken));
+        Assert.Equal(EmbeddingErrorKind.Backend, error.Kind);
+
+        var (vectors, _) = await batcher.EmbedAsync(Inputs(14), TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(14, vectors[0]);
+    }
+
+    [Fact]
+    public async Task Drain_finishes_queued_work_then_refuses_new_work()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 1 });
+        var queued = Enumerable.Range(1, 5).Select(i => batcher.EmbedAsync(Inputs(i), TestContext.Current.CancellationToken)).ToArray();
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        var drain = batcher.DrainAsync(TestContext.Current.CancellationToken);
+        var refused = await Assert.ThrowsAsync<EmbeddingException>(() => batcher.EmbedAsync(Inputs(99), TestContext.Current.CancellationToken));
+        Assert.Equal(EmbeddingErrorKind.Unhealthy, refused.Kind);
+
+        runner.Release(100);
+        await drain.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        var results = await Task.WhenAll(queued).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(new float[] { 1, 2, 3, 4, 5 }, results.Select(static r => r.Vectors[0]).ToArray());
+        await batcher.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Several_runners_work_in_parallel()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 1 }, runners: 2);
+        var a = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
+        var b = batcher.EmbedAsync(Inputs(2), TestContext.Current.CancellationToken);
+
+        // Both batches start while neither has been released: two runner threads.
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        runner.Release(2);
+        await Task.WhenAll(a, b).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+    }
+}
+
+internal sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
+{
+    public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
+
+    public void Dispose()
+    {
+    }
+}
