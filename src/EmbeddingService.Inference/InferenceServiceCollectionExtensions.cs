@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using EmbeddingService.Inference.Batching;
 using EmbeddingService.Inference.Diagnostics;
 using EmbeddingService.Inference.Models;
+using EmbeddingService.Inference.Runtime;
 using EmbeddingService.Inference.Tokenization;
 
 namespace EmbeddingService.Inference;
@@ -27,6 +29,7 @@ public static class InferenceServiceCollectionExtensions
 
         services.AddMetrics();
         services.AddSingleton<EmbeddingMetrics>();
+        services.TryAddSingleton<IBatchRunnerFactory, OnnxBatchRunnerFactory>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<Embedder>();
         services.AddSingleton<Cl100kTokenDecoder>();

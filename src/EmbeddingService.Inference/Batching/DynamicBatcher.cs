@@ -82,7 +82,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         if (queued > _options.MaxQueuedInputs && queued != count)
         {
             Interlocked.Add(ref _queuedInputs, -count);
-            _metrics.RecordRejection(_modelId, "overloaded");
             throw new EmbeddingException(EmbeddingErrorKind.Overloaded,
                 $"Model overloaded: {queued - count} inputs are queued and the limit is {_options.MaxQueuedInputs}.")
             {

@@ -28,21 +28,16 @@ public sealed partial class ModelCatalog : IAsyncDisposable
     private readonly EmbeddingMetrics _metrics;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
-    private readonly Func<ModelManifest, RuntimeOptions, IBatchRunner> _runnerFactory;
+    private readonly IBatchRunnerFactory _runnerFactory;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<string, EmbeddingModel> _models = new(StringComparer.Ordinal);
     private volatile ModelCatalogState _state = ModelCatalogState.Loading;
 
-    public ModelCatalog(IOptions<ModelsOptions> modelsOptions, IOptions<BatchingOptions> batchingOptions, EmbeddingMetrics metrics, ILoggerFactory loggerFactory)
-        : this(modelsOptions.Value, batchingOptions.Value, metrics, loggerFactory, static (manifest, runtime) => new OnnxBatchRunner(manifest, runtime))
+    public ModelCatalog(IOptions<ModelsOptions> modelsOptions, IOptions<BatchingOptions> batchingOptions, IBatchRunnerFactory runnerFactory,
+        EmbeddingMetrics metrics, ILoggerFactory loggerFactory)
     {
-    }
-
-    internal ModelCatalog(ModelsOptions modelsOptions, BatchingOptions batchingOptions, EmbeddingMetrics metrics, ILoggerFactory loggerFactory,
-        Func<ModelManifest, RuntimeOptions, IBatchRunner> runnerFactory)
-    {
-        _modelsOptions = modelsOptions;
-        _batchingOptions = batchingOptions;
+        _modelsOptions = modelsOptions.Value;
+        _batchingOptions = batchingOptions.Value;
         _metrics = metrics;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ModelCatalog>();
@@ -148,7 +143,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var path = System.IO.Path.IsPathRooted(registration.Path) ? registration.Path : System.IO.Path.Combine(AppContext.BaseDirectory, registration.Path);
         var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
         var tokenizer = ModelTokenizer.Create(manifest);
-        var runner = _runnerFactory(manifest, runtime);
+        var runner = _runnerFactory.Create(manifest, runtime);
 
         WarmUp(runner, tokenizer);
 

@@ -30,10 +30,10 @@ internal static class OpenAiApi
         return app;
     }
 
-    public static async Task<Ok<OpenAiEmbeddingResponse>> CreateEmbeddingsAsync(OpenAiEmbeddingRequest? request, Embedder embedder, RequestRules rules,
+    public static async Task<Ok<OpenAiEmbeddingResponse>> CreateEmbeddingsAsync(OpenAiEmbeddingRequest request, Embedder embedder, RequestRules rules,
         Cl100kTokenDecoder cl100k, IOptions<OpenAiOptions> openAiOptions, IDiagnosticContext diagnostics, HttpContext context)
     {
-        var body = request ?? throw EmbeddingException.Validation("The request body must be a JSON object, not null.");
+        var body = request;
         if (string.IsNullOrWhiteSpace(body.Model))
         {
             throw EmbeddingException.Validation("You must provide a model parameter (see GET /v1/models).", "model");

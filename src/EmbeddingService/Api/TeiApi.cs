@@ -32,9 +32,9 @@ internal static class TeiApi
         return app;
     }
 
-    public static async Task<Ok<float[][]>> EmbedAsync(EmbedRequest? request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
+    public static async Task<Ok<float[][]>> EmbedAsync(EmbedRequest request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
     {
-        var body = RequireBody(request);
+        var body = request;
         rules.CheckTexts(body.Inputs?.Items, "inputs", allowEmptyStrings: true);
         var options = new EmbeddingRequestOptions
         {
@@ -57,9 +57,9 @@ internal static class TeiApi
         return TypedResults.Ok(vectors);
     }
 
-    public static Ok<List<List<SimpleToken>>> Tokenize(TokenizeRequest? request, Embedder embedder, RequestRules rules)
+    public static Ok<List<List<SimpleToken>>> Tokenize(TokenizeRequest request, Embedder embedder, RequestRules rules)
     {
-        var body = RequireBody(request);
+        var body = request;
         rules.CheckTexts(body.Inputs?.Items, "inputs", allowEmptyStrings: true);
         var result = new List<List<SimpleToken>>(body.Inputs!.Items.Count);
         foreach (var text in body.Inputs.Items)
@@ -72,9 +72,9 @@ internal static class TeiApi
         return TypedResults.Ok(result);
     }
 
-    public static async Task<Ok<float[]>> SimilarityAsync(SimilarityRequest? request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
+    public static async Task<Ok<float[]>> SimilarityAsync(SimilarityRequest request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
     {
-        var body = RequireBody(request);
+        var body = request;
         if (body.Inputs?.SourceSentence is null)
         {
             throw EmbeddingException.Validation("`inputs.source_sentence` is required.", "inputs");
@@ -104,7 +104,4 @@ internal static class TeiApi
         return TypedResults.Ok(scores);
     }
 
-    private static T RequireBody<T>(T? body)
-        where T : class =>
-        body ?? throw EmbeddingException.Validation("The request body must be a JSON object, not null.");
 }

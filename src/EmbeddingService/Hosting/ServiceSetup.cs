@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Prometheus;
 using EmbeddingService.Api;
 using EmbeddingService.Api.Contracts;
 using EmbeddingService.Api.Errors;
@@ -21,6 +20,24 @@ internal static class ServiceSetup
         services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
         services.AddOptions<OpenAiOptions>().Bind(builder.Configuration.GetSection(OpenAiOptions.SectionName)).ValidateOnStart();
+        services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName));
+        services.AddOptions<RateLimitingOptions>().Bind(builder.Configuration.GetSection(RateLimitingOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptionsValidator>();
+        services.AddEmbeddingRateLimiting();
+
+        var origins = builder.Configuration.GetSection(CorsOptions.SectionName).Get<CorsOptions>()?.AllowedOrigins ?? [];
+        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+        {
+            // Off unless configured: with no origins listed, the default policy allows none.
+            if (origins.Contains("*"))
+            {
+                policy.AllowAnyOrigin().AllowAnyHeader().AllowAnyMethod();
+            }
+            else if (origins.Count > 0)
+            {
+                policy.WithOrigins([.. origins]).AllowAnyHeader().AllowAnyMethod();
+            }
+        }));
         services.AddSingleton<RequestRules>();
 
         // Kestrel refuses bodies over the limit before they are parsed.
@@ -55,6 +72,7 @@ internal static class ServiceSetup
             .AddCheck<ModelsReadyHealthCheck>("models", tags: [HealthTags.Ready]);
 
         services.AddEmbeddingOpenApi();
+        services.AddEmbeddingMetrics();
         return builder;
     }
 
@@ -70,15 +88,17 @@ internal static class ServiceSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages(static context => WriteBareStatusAsync(context.HttpContext));
         app.Use(RejectOversizedBodies);
+        app.UseCors();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter();
         app.UseRouting();
         app.UseRequestTimeouts();
-        app.UseHttpMetrics();
 
         app.UseEmbeddingOpenApi();
         app.MapTeiApi();
         app.MapOpenAiApi();
         app.MapOpsApi();
-        app.MapMetrics("/metrics");
+        app.MapEmbeddingMetrics();
         return app;
     }
 

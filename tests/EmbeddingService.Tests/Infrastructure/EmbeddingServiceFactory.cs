@@ -12,21 +12,24 @@ namespace EmbeddingService.Tests.Infrastructure;
 public sealed class EmbeddingServiceFactory : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _configureServices;
 
     public EmbeddingServiceFactory()
-        : this(new Dictionary<string, string?>())
+        : this(new Dictionary<string, string?>(), null)
     {
     }
 
-    private EmbeddingServiceFactory(IReadOnlyDictionary<string, string?> settings)
+    private EmbeddingServiceFactory(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices)
     {
         _settings = settings;
+        _configureServices = configureServices;
     }
 
-    /// <summary>A separate service with configuration overrides (keys as in appsettings, e.g. <c>Limits:MaxInputsPerRequest</c>).</summary>
-    public static async Task<EmbeddingServiceFactory> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    /// <summary>A separate service with configuration overrides (keys as in appsettings, e.g. <c>Limits:MaxInputsPerRequest</c>)
+    /// and, optionally, replaced services (e.g. a fake <c>IBatchRunnerFactory</c> to control inference timing).</summary>
+    public static async Task<EmbeddingServiceFactory> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
     {
-        var factory = new EmbeddingServiceFactory(settings);
+        var factory = new EmbeddingServiceFactory(settings, configureServices);
         await factory.InitializeAsync();
         return factory;
     }
@@ -50,5 +53,9 @@ public sealed class EmbeddingServiceFactory : WebApplicationFactory<Program>, IA
         }
 
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        if (_configureServices is not null)
+        {
+            builder.ConfigureServices(_configureServices);
+        }
     }
 }

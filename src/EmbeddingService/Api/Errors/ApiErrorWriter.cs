@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using EmbeddingService.Api.Contracts;
+using EmbeddingService.Inference.Diagnostics;
 
 namespace EmbeddingService.Api.Errors;
 
@@ -15,6 +16,7 @@ internal static class ApiErrorWriter
     public static Task WriteAsync(HttpContext context, ApiError error)
     {
         var surface = ApiSurfaces.Of(context);
+        context.RequestServices.GetRequiredService<EmbeddingMetrics>().RecordRejection(null, ApiErrors.ReasonOf(error));
         var response = context.Response;
         response.StatusCode = ApiErrors.StatusOf(error, surface);
         if (error.RetryAfter is { } retryAfter)

@@ -33,11 +33,12 @@ internal static class ApiErrors
         var json = FindJsonException(exception);
         if (json is not null)
         {
-            // A syntax error surfaces as a JsonException wrapping the reader's own JsonException; a value of the wrong
-            // type or shape is a JsonException of its own (ours or the serializer's).
-            var syntax = json.InnerException is JsonException;
+            // A syntax error surfaces as a JsonException wrapping the reader's own JsonException, and bytes that are not
+            // UTF-8 as a decoder failure somewhere below; a value of the wrong type or shape is a JsonException of its own.
+            var syntax = json.InnerException is JsonException || HasInChain<System.Text.DecoderFallbackException>(json);
             var where = json.Path is { Length: > 0 } path && path != "$" ? $" at {path}" : string.Empty;
-            var detail = (syntax ? json.InnerException!.Message : json.Message).Split(" Path:", 2)[0];
+            var detail = (json.InnerException is JsonException inner ? inner.Message
+                : syntax ? "the body is not valid UTF-8." : json.Message).Split(" Path:", 2)[0];
             return new ApiError(ApiErrorKind.Validation, $"Invalid request body{where}: {detail}", Param: ParamOf(json.Path),
                 StatusOverride: syntax ? StatusCodes.Status400BadRequest : StatusCodes.Status422UnprocessableEntity);
         }
@@ -86,6 +87,32 @@ internal static class ApiErrors
         ApiErrorKind.Backend or ApiErrorKind.Internal => ("server_error", null),
         _ => ("invalid_request_error", error.StatusOverride == 413 ? "request_too_large" : null),
     };
+
+    /// <summary>The <c>reason</c> label of the rejections metric.</summary>
+    public static string ReasonOf(ApiError error) => error.Kind switch
+    {
+        ApiErrorKind.Overloaded => "overloaded",
+        ApiErrorKind.RateLimited => "rate_limited",
+        ApiErrorKind.Timeout => "timeout",
+        ApiErrorKind.Unauthorized => "unauthorized",
+        ApiErrorKind.Unhealthy => "unhealthy",
+        ApiErrorKind.Backend or ApiErrorKind.Internal => "error",
+        _ => "validation",
+    };
+
+    private static bool HasInChain<T>(Exception? exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static JsonException? FindJsonException(Exception? exception)
     {
