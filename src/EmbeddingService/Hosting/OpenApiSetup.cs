@@ -63,25 +63,28 @@ internal static class OpenApiSetup
         return app;
     }
 
-    /// <summary>The JSON unions have hand-written converters, so describe them by hand too.</summary>
+    /// <summary>
+    /// The JSON unions have hand-written converters, so describe them by hand too. The most general variant comes first:
+    /// generators without union types (NSwag/NJsonSchema) type the property by the first one, so clients get lists.
+    /// </summary>
     private static void MapUnions(SwaggerGenOptions options)
     {
         options.MapType<StringOrList>(() => new OpenApiSchema
         {
-            Description = "One text, or a list of texts.",
+            Description = "A list of texts, or one text.",
             OneOf =
             [
-                new OpenApiSchema { Type = JsonSchemaType.String },
                 new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                new OpenApiSchema { Type = JsonSchemaType.String },
             ],
         });
         options.MapType<OpenAiInput>(() => new OpenApiSchema
         {
-            Description = "A string, a list of strings, a list of token ids (one input), or a list of lists of token ids.",
+            Description = "A list of strings, a string, a list of token ids (one input), or a list of lists of token ids.",
             OneOf =
             [
-                new OpenApiSchema { Type = JsonSchemaType.String },
                 new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                new OpenApiSchema { Type = JsonSchemaType.String },
                 new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" } },
                 new OpenApiSchema
                 {
