@@ -12,8 +12,10 @@
 #
 # The service listens on SMOKE_PORT (default: a free port from 18080 up) instead of 8080, so it can run beside another
 # instance; with SMOKE_PORT=8080 the HEALTHCHECK command runs exactly as written in the Dockerfile.
-# Environment: SMOKE_PORT, SMOKE_KEEP=1 (keep the temporary folder), SMOKE_AS_ROOT=1 (do not switch user),
-# SMOKE_TIMEOUT_S (readiness wait, default 120).
+# As root it also runs the service in a mount namespace where only /tmp is writable (the read-only root file system of
+# the Kubernetes manifest and compose file).
+# Environment: SMOKE_PORT, SMOKE_KEEP=1 (keep the work folder, under artifacts/), SMOKE_AS_ROOT=1 (do not switch
+# user), SMOKE_READ_ONLY=0 (skip the read-only file system), SMOKE_TIMEOUT_S (readiness wait, default 120).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -69,7 +71,9 @@ say "ENTRYPOINT: ${entry_words[*]}"
 say "HEALTHCHECK: ${health_words[*]}"
 
 # ---------------------------------------------------------------- build stage
-work=$(mktemp -d /tmp/publish-smoke.XXXXXX)
+# Not under /tmp: the read-only run below mounts a fresh /tmp, as the Kubernetes manifest does.
+mkdir -p "$repo/artifacts"
+work=$(mktemp -d "$repo/artifacts/publish-smoke.XXXXXX")
 chmod 755 "$work"
 service_pid=""
 cleanup() {
@@ -169,10 +173,35 @@ else
   fail "the final stage's USER is '$final_user', expected \$APP_UID"
 fi
 
+# readOnlyRootFilesystem (deploy/kubernetes) and read_only (compose): when this runs as root and may create a mount
+# namespace, the service sees /, its own folder and HOME read-only and only a fresh /tmp writable.
+launcher=()
+in_namespace=()
+if [ "${SMOKE_READ_ONLY:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+  cat >"$work/read-only.sh" <<'READONLY'
+set -e
+app=$1 home=$2
+shift 2
+mount --make-rprivate /
+for dir in / "$app" "$home"; do
+  mountpoint -q "$dir" || mount --bind "$dir" "$dir"
+  mount -o remount,bind,ro "$dir"
+done
+mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp
+if touch "$app/.write-probe" 2>/dev/null || touch /.write-probe 2>/dev/null; then echo "read-only set-up failed" >&2; exit 97; fi
+exec "$@"
+READONLY
+  launcher=(unshare -m --propagation private bash "$work/read-only.sh" "$app" "$work/home")
+  say "read-only root file system: /, $app and HOME read-only, tmpfs on /tmp"
+else
+  say "read-only root file system: not checked (needs root and unshare; SMOKE_READ_ONLY=${SMOKE_READ_ONLY:-1})"
+fi
+
 log="$work/service.log"
 say "starting on port $port: ${entry_words[*]} (cwd $final_workdir -> $app)"
-(cd "$app" && exec env -i "${run_env[@]}" "${as_user[@]}" "${entry_words[@]}") >"$log" 2>&1 &
+(cd "$app" && exec env -i "${run_env[@]}" "${launcher[@]}" "${as_user[@]}" "${entry_words[@]}") >"$log" 2>&1 &
 service_pid=$!
+[ "${#launcher[@]}" -gt 0 ] && in_namespace=(nsenter -t "$service_pid" -m)
 
 deadline=$((SECONDS + ${SMOKE_TIMEOUT_S:-120}))
 status=""
@@ -201,12 +230,12 @@ metrics=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics
 health_cmd=("${health_words[@]}")
 [ "$port" = 8080 ] || health_cmd+=("http://127.0.0.1:$port/health")
 set +e
-probe_out=$(cd "$app" && env -i "${run_env[@]}" "${as_user[@]}" "${health_cmd[@]}" 2>&1); probe_rc=$?
+probe_out=$("${in_namespace[@]}" bash -c 'cd "$0" && exec "$@"' "$app" env -i "${run_env[@]}" "${as_user[@]}" "${health_cmd[@]}" 2>&1); probe_rc=$?
 set -e
 [ "$probe_rc" = 0 ] || fail "HEALTHCHECK '${health_cmd[*]}' exited $probe_rc: $probe_out"
 say "HEALTHCHECK '${health_cmd[*]}' -> exit 0 ($probe_out)"
 set +e
-closed_out=$(cd "$app" && env -i "${run_env[@]}" "${as_user[@]}" "${health_words[@]}" "http://127.0.0.1:1/health" 2>&1); closed_rc=$?
+closed_out=$("${in_namespace[@]}" bash -c 'cd "$0" && exec "$@"' "$app" env -i "${run_env[@]}" "${as_user[@]}" "${health_words[@]}" "http://127.0.0.1:1/health" 2>&1); closed_rc=$?
 set -e
 [ "$closed_rc" = 1 ] || fail "the health check against a closed port exited $closed_rc, expected 1: $closed_out"
 
