@@ -28,6 +28,7 @@ say() { printf '[publish-smoke] %s\n' "$*"; }
 fail() { printf '[publish-smoke] FAIL: %s\n' "$*" >&2; exit 1; }
 command -v dotnet >/dev/null || fail "dotnet SDK not found"
 command -v curl >/dev/null || fail "curl not found (the host needs it; the image does not)"
+git rev-parse --show-toplevel >/dev/null 2>&1 || fail "not a git checkout: the build context is taken from git's tracked and unignored files"
 
 # ---------------------------------------------------------------- read the Dockerfile
 # One instruction per line: comments dropped, backslash continuations joined.
