@@ -1,5 +1,7 @@
 using EmbeddingService.Hosting;
 
+if (await HealthProbe.TryRunAsync(args) is int probeExitCode) { Environment.ExitCode = probeExitCode; return; }
+
 // The content root is where the binaries and the copied appsettings.json live, whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
