@@ -24,14 +24,15 @@ internal static class ApiErrorWriter
             response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         }
 
+        // Not RequestAborted: on a request timeout that token is already cancelled, and the error body must still go out.
         if (surface == ApiSurface.OpenAi)
         {
             var (type, code) = ApiErrors.OpenAiType(error);
             return response.WriteAsJsonAsync(new OpenAiErrorResponse(new OpenAiError(error.Message, type, error.Param, code)),
-                JsonOptionsOf(context), contentType: null, context.RequestAborted);
+                JsonOptionsOf(context), contentType: null, CancellationToken.None);
         }
 
         return response.WriteAsJsonAsync(new TeiError(error.Message, ApiErrors.TeiType(error)),
-            JsonOptionsOf(context), contentType: null, context.RequestAborted);
+            JsonOptionsOf(context), contentType: null, CancellationToken.None);
     }
 }
