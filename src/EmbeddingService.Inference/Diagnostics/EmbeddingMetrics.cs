@@ -67,8 +67,19 @@ public sealed class EmbeddingMetrics : IDisposable
         _inferenceDuration.Record(inference.TotalSeconds, model);
     }
 
-    public void RecordRejection(string? modelId, string reason) =>
-        _rejections.Add(1, new KeyValuePair<string, object?>("model", modelId ?? "none"), new KeyValuePair<string, object?>("reason", reason));
+    /// <summary>Counts a refused or dropped request; <paramref name="modelId"/> is null where the model is not known (e.g. bad JSON).</summary>
+    public void RecordRejection(string? modelId, string reason)
+    {
+        var reasonTag = new KeyValuePair<string, object?>("reason", reason);
+        if (modelId is null)
+        {
+            _rejections.Add(1, reasonTag);
+        }
+        else
+        {
+            _rejections.Add(1, reasonTag, new KeyValuePair<string, object?>("model", modelId));
+        }
+    }
 
     private IEnumerable<Measurement<int>> ObserveQueueDepths()
     {

@@ -22,7 +22,7 @@ public sealed class StsBenchmarkTests(EmbeddingServiceFactory factory)
         var cosines = pairs.Select(p => VectorMath.Cosine(byText[p.First], byText[p.Second])).ToArray();
         var spearman = VectorMath.Spearman(cosines, pairs.Select(static p => p.Score).ToArray());
 
-        TestContext.Current.SendDiagnosticMessage($"STS-B {split}: Spearman {spearman:F7} (published {published})");
+        TestContext.Current.TestOutputHelper?.WriteLine($"STS-B {split}: Spearman {spearman:F7} (published {published})");
         Assert.InRange(spearman, published - 0.002, published + 0.002);
     }
 }
