@@ -205,8 +205,9 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
             var job = queued[i];
             if (job.IsAbandoned)
             {
-                Interlocked.Add(ref _queuedInputs, -(job.Inputs.Length - job.NextToSchedule));
-                _metrics.RecordRejection(_modelId, "cancelled");
+                var unscheduled = job.Inputs.Length - job.NextToSchedule;
+                Interlocked.Add(ref _queuedInputs, -unscheduled);
+                _metrics.RecordDroppedInputs(_modelId, unscheduled);
                 queued.RemoveAt(i);
             }
         }

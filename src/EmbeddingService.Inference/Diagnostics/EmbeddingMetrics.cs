@@ -14,6 +14,7 @@ public sealed class EmbeddingMetrics : IDisposable
     private readonly Counter<long> _inputs;
     private readonly Counter<long> _tokens;
     private readonly Counter<long> _rejections;
+    private readonly Counter<long> _droppedInputs;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<int> _batchTokens;
     private readonly Histogram<double> _batchDuration;
@@ -28,7 +29,8 @@ public sealed class EmbeddingMetrics : IDisposable
         _meter = meterFactory.Create(MeterName);
         _inputs = _meter.CreateCounter<long>("embedding.inputs", "{input}", "Inputs embedded.");
         _tokens = _meter.CreateCounter<long>("embedding.tokens", "{token}", "Tokens embedded (special tokens included, before padding).");
-        _rejections = _meter.CreateCounter<long>("embedding.rejections", "{request}", "Requests refused or dropped, by reason.");
+        _rejections = _meter.CreateCounter<long>("embedding.rejections", "{request}", "Requests answered with an error, by reason.");
+        _droppedInputs = _meter.CreateCounter<long>("embedding.dropped.inputs", "{input}", "Queued inputs skipped because their caller went away or timed out.");
         _batchSize = _meter.CreateHistogram<int>("embedding.batch.size", "{input}", "Inputs per forward pass.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _batchTokens = _meter.CreateHistogram<int>("embedding.batch.tokens", "{token}", "Padded tokens per forward pass.",
@@ -67,19 +69,10 @@ public sealed class EmbeddingMetrics : IDisposable
         _inferenceDuration.Record(inference.TotalSeconds, model);
     }
 
-    /// <summary>Counts a refused or dropped request; <paramref name="modelId"/> is null where the model is not known (e.g. bad JSON).</summary>
-    public void RecordRejection(string? modelId, string reason)
-    {
-        var reasonTag = new KeyValuePair<string, object?>("reason", reason);
-        if (modelId is null)
-        {
-            _rejections.Add(1, reasonTag);
-        }
-        else
-        {
-            _rejections.Add(1, reasonTag, new KeyValuePair<string, object?>("model", modelId));
-        }
-    }
+    public void RecordDroppedInputs(string modelId, int count) => _droppedInputs.Add(count, new KeyValuePair<string, object?>("model", modelId));
+
+    /// <summary>Counts a request answered with an error, by <paramref name="reason"/> (validation, overloaded, timeout...).</summary>
+    public void RecordRejection(string reason) => _rejections.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     private IEnumerable<Measurement<int>> ObserveQueueDepths()
     {

@@ -16,7 +16,7 @@ internal static class ApiErrorWriter
     public static Task WriteAsync(HttpContext context, ApiError error)
     {
         var surface = ApiSurfaces.Of(context);
-        context.RequestServices.GetRequiredService<EmbeddingMetrics>().RecordRejection(null, ApiErrors.ReasonOf(error));
+        context.RequestServices.GetRequiredService<EmbeddingMetrics>().RecordRejection(ApiErrors.ReasonOf(error));
         var response = context.Response;
         response.StatusCode = ApiErrors.StatusOf(error, surface);
         if (error.RetryAfter is { } retryAfter)
