@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using EmbeddingService.Inference.Diagnostics;
 using EmbeddingService.Inference.Runtime;
@@ -10,17 +8,19 @@ using EmbeddingService.Inference.Tokenization;
 namespace EmbeddingService.Inference.Batching;
 
 /// <summary>
-/// The queue, the batching loop and the runner threads of one model.
+/// The queue and the runner threads of one model.
 /// <para>
-/// Requests are admitted against a bound counted in inputs (full ⇒ <see cref="EmbeddingErrorKind.Overloaded"/>) and queued
-/// in a channel. One loop waits until a runner slot is free, then plans a window of what is queued
-/// (<see cref="BatchPlanner"/>) and hands batches to the runner threads one at a time. There is no delay timer: a lone
-/// request on an idle server runs at once, and under load batches grow by themselves because requests pile up while the
-/// runners are busy. One slot more than there are runners lets the next batch be ready the moment a runner frees up.
+/// Requests are admitted against a bound counted in inputs (full ⇒ <see cref="EmbeddingErrorKind.Overloaded"/>). Each runner
+/// thread, whenever it is free, takes the next planned batch, or plans a new window from everything queued
+/// (<see cref="BatchPlanner"/>: fair, sorted by length, cut by the token budget) and takes its first batch. There is no
+/// delay timer and no hand-off thread: a lone request on an idle server wakes a runner that runs it at once, and under
+/// load batches grow by themselves because requests pile up while the runners are busy. The rest of a window stays
+/// planned, so the next free runner starts its batch without waiting.
 /// </para>
 /// <para>
 /// Runners are dedicated threads, not thread-pool threads: a forward pass blocks for milliseconds, and blocking pool
-/// threads would starve the request handlers on a 2-core machine.
+/// threads would starve the request handlers on a 2-core machine. One lock guards the queue; it is held only to add a
+/// request or to plan a window (microseconds), never during a forward pass.
 /// </para>
 /// </summary>
 internal sealed partial class DynamicBatcher : IAsyncDisposable
@@ -30,12 +30,15 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private readonly BatchingOptions _options;
     private readonly EmbeddingMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly Channel<EmbeddingJob> _incoming;
-    private readonly BlockingCollection<Batch> _ready;
-    private readonly SemaphoreSlim _freeSlots;
     private readonly Thread[] _runnerThreads;
-    private readonly CancellationTokenSource _abort = new();
-    private readonly Task _loop;
+
+    // Guarded by _gate (Monitor, so runners can wait on it for work).
+    private readonly object _gate = new();
+    private readonly List<EmbeddingJob> _queued = [];
+    private readonly Queue<Batch> _planned = new();
+    private bool _completing;
+    private bool _aborted;
+
     private int _queuedInputs;
 
     public DynamicBatcher(string modelId, IBatchRunner runner, BatchingOptions options, int runners, EmbeddingMetrics metrics, ILogger logger)
@@ -46,26 +49,12 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
 
-        // Admission is bounded by _queuedInputs (inputs, not requests); the channel's own bound is the same number and
-        // can never be the one that is hit, since every job holds at least one input.
-        _incoming = Channel.CreateBounded<EmbeddingJob>(new BoundedChannelOptions(options.MaxQueuedInputs)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _ready = new BlockingCollection<Batch>(new ConcurrentQueue<Batch>(), runners + 1);
-        _freeSlots = new SemaphoreSlim(runners + 1, runners + 1);
-
         _runnerThreads = new Thread[runners];
         for (var i = 0; i < runners; i++)
         {
             _runnerThreads[i] = new Thread(RunBatches) { IsBackground = true, Name = $"runner-{modelId}-{i}" };
             _runnerThreads[i].Start();
         }
-
-        _loop = Task.Run(BatchLoopAsync);
     }
 
     /// <summary>Inputs waiting to be put in a batch.</summary>
@@ -90,10 +79,16 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
 
         var job = new EmbeddingJob(inputs, _runner.Dimensions);
-        if (!_incoming.Writer.TryWrite(job))
+        lock (_gate)
         {
-            Interlocked.Add(ref _queuedInputs, -count);
-            throw new EmbeddingException(EmbeddingErrorKind.Unhealthy, "The service is shutting down.");
+            if (_completing)
+            {
+                Interlocked.Add(ref _queuedInputs, -count);
+                throw new EmbeddingException(EmbeddingErrorKind.Unhealthy, "The service is shutting down.");
+            }
+
+            _queued.Add(job);
+            Monitor.Pulse(_gate);
         }
 
         job.RegisterCancellation(cancellationToken);
@@ -101,135 +96,148 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         return (job.Output, timings);
     }
 
-    /// <summary>Stops taking new work, finishes everything already queued, then stops the runners.</summary>
+    /// <summary>Stops taking new work, finishes everything already queued, then stops the runners. If
+    /// <paramref name="cancellationToken"/> fires first, what is still queued fails with <see cref="EmbeddingErrorKind.Unhealthy"/>.</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
-        _incoming.Writer.TryComplete();
+        lock (_gate)
+        {
+            _completing = true;
+            Monitor.PulseAll(_gate);
+        }
+
+        var stopped = Task.Factory.StartNew(JoinRunners, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await stopped.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // Out of time: abandon what is still queued rather than hang the shutdown.
-            await _abort.CancelAsync().ConfigureAwait(false);
-            await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
+            lock (_gate)
+            {
+                _aborted = true;
+                Monitor.PulseAll(_gate);
+            }
 
+            await stopped.ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await DrainAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
+
+    private void JoinRunners()
+    {
         foreach (var thread in _runnerThreads)
         {
             thread.Join();
         }
     }
 
-    public async ValueTask DisposeAsync()
+    private void RunBatches()
     {
-        await DrainAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
-        _abort.Dispose();
-        _freeSlots.Dispose();
-        _ready.Dispose();
+        var rows = new List<int[]>();
+        while (TakeBatch() is { } batch)
+        {
+            // Inputs of callers that went away since planning are not worth a padded row.
+            batch.Items.RemoveAll(static item => item.Job.IsAbandoned);
+            if (batch.Items.Count > 0)
+            {
+                RunBatch(batch, rows);
+            }
+        }
     }
 
-    private async Task BatchLoopAsync()
+    /// <summary>The next batch to run: already planned, or planned now from what is queued; waits while there is
+    /// nothing. Null when the batcher is drained (or aborted).</summary>
+    private Batch? TakeBatch()
     {
-        var queued = new List<EmbeddingJob>();
-        var planned = new Queue<Batch>();
-        var reader = _incoming.Reader;
-        try
+        lock (_gate)
         {
             while (true)
             {
-                await _freeSlots.WaitAsync(_abort.Token).ConfigureAwait(false);
-
-                while (planned.Count == 0)
+                if (_aborted)
                 {
-                    while (reader.TryRead(out var job))
-                    {
-                        queued.Add(job);
-                    }
-
-                    DropAbandoned(queued);
-                    if (queued.Count > 0)
-                    {
-                        foreach (var batch in BatchPlanner.PlanWindow(queued, _options))
-                        {
-                            Interlocked.Add(ref _queuedInputs, -batch.Items.Count);
-                            planned.Enqueue(batch);
-                        }
-                    }
-                    else if (!await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
-                    {
-                        return; // completed by DrainAsync and everything queued has been planned
-                    }
+                    FailEverything(new EmbeddingException(EmbeddingErrorKind.Unhealthy, "The service shut down before this request ran."));
+                    return null;
                 }
 
-                _ready.Add(planned.Dequeue());
+                if (_planned.TryDequeue(out var next))
+                {
+                    if (_planned.Count > 0)
+                    {
+                        // More of this window is ready: wake another idle runner for it.
+                        Monitor.Pulse(_gate);
+                    }
+
+                    return next;
+                }
+
+                DropAbandoned();
+                if (_queued.Count > 0)
+                {
+                    PlanWindow();
+                    continue;
+                }
+
+                if (_completing)
+                {
+                    return null;
+                }
+
+                Monitor.Wait(_gate);
             }
         }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            var error = new EmbeddingException(EmbeddingErrorKind.Unhealthy, "The service shut down before this request ran.");
-            foreach (var job in queued.Concat(planned.SelectMany(static b => b.Items.Select(static i => i.Job))))
-            {
-                job.Fail(error);
-            }
+    }
 
-            while (reader.TryRead(out var job))
+    private void PlanWindow()
+    {
+        try
+        {
+            foreach (var batch in BatchPlanner.PlanWindow(_queued, _options))
             {
-                job.Fail(error);
+                Interlocked.Add(ref _queuedInputs, -batch.Items.Count);
+                _planned.Enqueue(batch);
             }
         }
         catch (Exception ex)
         {
-            // A bug in planning must not leave callers waiting forever: fail what we hold, and say so loudly.
-            Log.BatchLoopFailed(_logger, _modelId, ex);
-            var error = new EmbeddingException(EmbeddingErrorKind.Backend, "The batching loop failed.", innerException: ex);
-            foreach (var job in queued)
-            {
-                job.Fail(error);
-            }
-
-            throw;
-        }
-        finally
-        {
-            _ready.CompleteAdding();
+            // A bug in planning must not leave callers waiting forever: fail what is queued, and say so loudly.
+            Log.PlanningFailed(_logger, _modelId, ex);
+            FailEverything(new EmbeddingException(EmbeddingErrorKind.Backend, "Scheduling the request failed.", innerException: ex));
         }
     }
 
     /// <summary>Removes cancelled or timed-out jobs and gives their unscheduled inputs back to the queue bound.</summary>
-    private void DropAbandoned(List<EmbeddingJob> queued)
+    private void DropAbandoned()
     {
-        for (var i = queued.Count - 1; i >= 0; i--)
+        for (var i = _queued.Count - 1; i >= 0; i--)
         {
-            var job = queued[i];
+            var job = _queued[i];
             if (job.IsAbandoned)
             {
                 var unscheduled = job.Inputs.Length - job.NextToSchedule;
                 Interlocked.Add(ref _queuedInputs, -unscheduled);
                 _metrics.RecordDroppedInputs(_modelId, unscheduled);
-                queued.RemoveAt(i);
+                _queued.RemoveAt(i);
             }
         }
     }
 
-    private void RunBatches()
+    private void FailEverything(EmbeddingException error)
     {
-        var rows = new List<int[]>();
-        foreach (var batch in _ready.GetConsumingEnumerable())
+        foreach (var job in _queued)
         {
-            try
+            Interlocked.Add(ref _queuedInputs, -(job.Inputs.Length - job.NextToSchedule));
+            job.Fail(error);
+        }
+
+        _queued.Clear();
+        while (_planned.TryDequeue(out var batch))
+        {
+            foreach (var item in batch.Items)
             {
-                // Inputs of callers that went away since planning are not worth a padded row.
-                batch.Items.RemoveAll(static item => item.Job.IsAbandoned);
-                if (batch.Items.Count > 0)
-                {
-                    RunBatch(batch, rows);
-                }
-            }
-            finally
-            {
-                _freeSlots.Release();
+                item.Job.Fail(error);
             }
         }
     }
@@ -250,6 +258,13 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         try
         {
             _runner.Run(rows, output.AsSpan(0, size));
+            _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, Stopwatch.GetElapsedTime(started));
+            for (var row = 0; row < batch.Items.Count; row++)
+            {
+                var item = batch.Items[row];
+                output.AsSpan(row * dimensions, dimensions).CopyTo(item.Job.Output.AsSpan(item.Index * dimensions, dimensions));
+                item.Job.MarkDone(1);
+            }
         }
         catch (Exception ex)
         {
@@ -259,26 +274,17 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
             {
                 item.Job.Fail(error);
             }
-
-            ArrayPool<float>.Shared.Return(output);
-            return;
         }
-
-        _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, Stopwatch.GetElapsedTime(started));
-        for (var row = 0; row < batch.Items.Count; row++)
+        finally
         {
-            var item = batch.Items[row];
-            output.AsSpan(row * dimensions, dimensions).CopyTo(item.Job.Output.AsSpan(item.Index * dimensions, dimensions));
-            item.Job.MarkDone(1);
+            ArrayPool<float>.Shared.Return(output);
         }
-
-        ArrayPool<float>.Shared.Return(output);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Critical, "The batching loop of model {ModelId} failed.")]
-        public static partial void BatchLoopFailed(ILogger logger, string modelId, Exception exception);
+        [LoggerMessage(1, LogLevel.Critical, "Planning batches for model {ModelId} failed.")]
+        public static partial void PlanningFailed(ILogger logger, string modelId, Exception exception);
 
         [LoggerMessage(2, LogLevel.Error, "A batch of {Count} inputs (padded to {Length} tokens) failed on model {ModelId}.")]
         public static partial void BatchFailed(ILogger logger, string modelId, int count, int length, Exception exception);
