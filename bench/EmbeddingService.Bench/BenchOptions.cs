@@ -1,0 +1,93 @@
+using System.Reflection;
+
+namespace EmbeddingService.Bench;
+
+/// <summary>The command line: <c>[--quick] [--service-only] [--soak --minutes N] [--model ID] [--service-dll PATH] [--env KEY=VALUE]... [--port N]</c>.</summary>
+internal sealed record BenchOptions
+{
+    public bool Quick { get; init; }
+
+    public bool Soak { get; init; }
+
+    /// <summary>Skip the raw baseline (for quick sweeps of service settings; prints no ratios).</summary>
+    public bool ServiceOnly { get; init; }
+
+    public double SoakMinutes { get; init; } = 10;
+
+    public string Model { get; init; } = "all-MiniLM-L6-v2";
+
+    /// <summary>The service's port; 0 (default) picks a free one, so a stray or neighbouring server can never answer instead.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The built host, started with <c>dotnet &lt;dll&gt;</c>; default: the host built beside this bench's configuration.</summary>
+    public string ServiceDll { get; init; } = DefaultServiceDll();
+
+    /// <summary>Environment overrides for the service process only, e.g. <c>Batching__Runners=1</c>.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ServiceEnvironment { get; init; } = [];
+
+    /// <summary>The STS benchmark sentences: <c>../shared/eval/</c> beside the repository.</summary>
+    public string EvalDir { get; init; } = Path.Combine(RepoRoot(), "..", "shared", "eval");
+
+    /// <summary>Seconds each raw-baseline configuration runs.</summary>
+    public double RawSeconds => Quick ? 0.8 : 2.5;
+
+    /// <summary>Seconds each HTTP load level runs (after its warm-up).</summary>
+    public double LoadSeconds => Quick ? 4 : 12;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        var environment = new List<KeyValuePair<string, string>>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            options = args[i] switch
+            {
+                "--quick" => options with { Quick = true },
+                "--soak" => options with { Soak = true },
+                "--service-only" => options with { ServiceOnly = true },
+                "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
+                "--model" => options with { Model = Next() },
+                "--port" => options with { Port = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
+                "--service-dll" => options with { ServiceDll = Path.GetFullPath(Next()) },
+                "--eval-dir" => options with { EvalDir = Path.GetFullPath(Next()) },
+                "--env" => AddEnvironment(options, environment, Next()),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+            };
+        }
+
+        return options with { ServiceEnvironment = environment };
+    }
+
+    private static BenchOptions AddEnvironment(BenchOptions options, List<KeyValuePair<string, string>> environment, string pair)
+    {
+        var cut = pair.IndexOf('=', StringComparison.Ordinal);
+        if (cut <= 0)
+        {
+            throw new ArgumentException($"--env wants KEY=VALUE, got '{pair}'.");
+        }
+
+        environment.Add(new(pair[..cut], pair[(cut + 1)..]));
+        return options;
+    }
+
+    private static string DefaultServiceDll()
+    {
+        var dir = typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(static a => a.Key == "ServiceOutputDir").Value!;
+        return Path.GetFullPath(Path.Combine(dir, "EmbeddingService.dll"));
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "EmbeddingService.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return Directory.GetCurrentDirectory();
+    }
+}

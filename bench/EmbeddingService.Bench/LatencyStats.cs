@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace EmbeddingService.Bench;
+
+/// <summary>Latencies of one measurement, in Stopwatch ticks; percentiles by nearest rank.</summary>
+internal sealed class LatencyStats
+{
+    private readonly List<long> _ticks = [];
+
+    public int Count => _ticks.Count;
+
+    public void Add(long ticks) => _ticks.Add(ticks);
+
+    public void AddRange(LatencyStats other) => _ticks.AddRange(other._ticks);
+
+    /// <summary>The <paramref name="percentile"/> (0-100) in milliseconds; NaN when empty.</summary>
+    public double PercentileMs(double percentile)
+    {
+        if (_ticks.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        _ticks.Sort();
+        var rank = (int)Math.Ceiling(percentile / 100 * _ticks.Count) - 1;
+        return _ticks[Math.Clamp(rank, 0, _ticks.Count - 1)] * 1000.0 / Stopwatch.Frequency;
+    }
+}

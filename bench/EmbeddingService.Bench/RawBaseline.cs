@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using EmbeddingService.Inference.Models;
+using EmbeddingService.Inference.Runtime;
+using EmbeddingService.Inference.Tokenization;
+
+namespace EmbeddingService.Bench;
+
+/// <summary>One raw configuration's result: <paramref name="Runners"/> threads × <paramref name="IntraOp"/> ONNX threads each.</summary>
+internal sealed record RawResult(string Workload, int Runners, int IntraOp, int BatchSize, double SentencesPerSecond, double P50Ms);
+
+/// <summary>
+/// The in-process limit with no HTTP and no batcher: the library's own <see cref="ModelTokenizer"/> and
+/// <see cref="OnnxBatchRunner"/> driven directly. Each batch is timed from text to normalized vectors
+/// (tokenize, build tensors, run, pool, normalize). Each runner thread has its own session ("N sessions × T threads").
+/// </summary>
+internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokenizer, Workloads workloads, double seconds)
+{
+    /// <summary>Short distinct sentences for <see cref="RawBaseline"/>'s time budget: threads take consecutive batches of the sequence.</summary>
+    public RawResult Short(int runners, int intraOp, int batchSize)
+    {
+        long cursor = 0;
+        var (sentences, elapsed, latency) = RunThreads(runners, intraOp, deadline: seconds, (runner, output) =>
+        {
+            var start = Interlocked.Add(ref cursor, batchSize) - batchSize;
+            var texts = new string[batchSize];
+            for (var i = 0; i < batchSize; i++)
+            {
+                texts[i] = workloads.Short(start + i);
+            }
+
+            EmbedBatch(runner, texts, output);
+            return batchSize;
+        });
+        return new RawResult("short", runners, intraOp, batchSize, sentences / elapsed, latency.PercentileMs(50));
+    }
+
+    /// <summary>The first <paramref name="count"/> mixed-length texts, sorted by token count and cut into batches of
+    /// <paramref name="batchSize"/>; longest batches first, so the last ones to finish are short. Fixed work, timed.</summary>
+    public RawResult MixedSorted(int runners, int intraOp, int batchSize, int count)
+    {
+        var texts = workloads.Mixed.Take(count).OrderBy(t => tokenizer.Encode(t, truncate: true, TruncationDirection.Right).Length).ToArray();
+        var batches = texts.Chunk(batchSize).Reverse().ToArray();
+        var next = -1;
+        var (sentences, elapsed, latency) = RunThreads(runners, intraOp, deadline: null, (runner, output) =>
+        {
+            var index = Interlocked.Increment(ref next);
+            if (index >= batches.Length)
+            {
+                return 0;
+            }
+
+            EmbedBatch(runner, batches[index], output);
+            return batches[index].Length;
+        });
+        return new RawResult("mixed sorted", runners, intraOp, batchSize, sentences / elapsed, latency.PercentileMs(50));
+    }
+
+    /// <summary>Runs <paramref name="work"/> on <paramref name="runners"/> threads (each with its own session) until it returns 0
+    /// or <paramref name="deadline"/> seconds pass. Two warm-up batches per thread are not counted.</summary>
+    private (long Sentences, double Seconds, LatencyStats Latency) RunThreads(int runners, int intraOp, double? deadline, Func<OnnxBatchRunner, float[], int> work)
+    {
+        var sessions = Enumerable.Range(0, runners).Select(_ => new OnnxBatchRunner(manifest, new RuntimeOptions(intraOp, AllowSpinning: false))).ToArray();
+        try
+        {
+            var warmup = new float[2 * sessions[0].Dimensions];
+            var warmText = workloads.Short(0);
+            foreach (var session in sessions)
+            {
+                EmbedBatch(session, [warmText, warmText], warmup);
+                EmbedBatch(session, [warmText, warmText], warmup);
+            }
+
+            using var start = new Barrier(runners + 1);
+            var latencies = new LatencyStats[runners];
+            var counts = new long[runners];
+            long stopAt = long.MaxValue;
+            var threads = new Thread[runners];
+            for (var r = 0; r < runners; r++)
+            {
+                var id = r;
+                threads[r] = new Thread(() =>
+                {
+                    var output = new float[4096 * sessions[id].Dimensions];
+                    var latency = latencies[id] = new LatencyStats();
+                    start.SignalAndWait();
+                    while (Stopwatch.GetTimestamp() < Volatile.Read(ref stopAt))
+                    {
+                        var began = Stopwatch.GetTimestamp();
+                        var done = work(sessions[id], output);
+                        if (done == 0)
+                        {
+                            break;
+                        }
+
+                        latency.Add(Stopwatch.GetTimestamp() - began);
+                        counts[id] += done;
+                    }
+                }) { IsBackground = true, Name = $"raw-{id}" };
+                threads[r].Start();
+            }
+
+            start.SignalAndWait();
+            var began = Stopwatch.GetTimestamp();
+            if (deadline is { } d)
+            {
+                Volatile.Write(ref stopAt, began + (long)(d * Stopwatch.Frequency));
+            }
+
+            foreach (var thread in threads)
+            {
+                thread.Join();
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(began).TotalSeconds;
+            var all = new LatencyStats();
+            foreach (var latency in latencies)
+            {
+                all.AddRange(latency);
+            }
+
+            return (counts.Sum(), elapsed, all);
+        }
+        finally
+        {
+            foreach (var session in sessions)
+            {
+                session.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Text to normalized vectors, the work one batch costs in the service minus HTTP and queueing.</summary>
+    private void EmbedBatch(OnnxBatchRunner runner, string[] texts, float[] output)
+    {
+        var rows = new int[texts.Length][];
+        for (var i = 0; i < texts.Length; i++)
+        {
+            rows[i] = tokenizer.Encode(texts[i], truncate: true, TruncationDirection.Right).Ids;
+        }
+
+        var dimensions = runner.Dimensions;
+        runner.Run(rows, output.AsSpan(0, texts.Length * dimensions));
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Pooling.Normalize(output.AsSpan(i * dimensions, dimensions));
+        }
+    }
+}

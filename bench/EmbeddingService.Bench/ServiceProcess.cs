@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace EmbeddingService.Bench;
+
+/// <summary>
+/// The real service as a separate process: <c>dotnet EmbeddingService.dll --urls http://127.0.0.1:PORT</c>, run from the
+/// dll's folder so it reads the <c>appsettings.json</c> and <c>models/</c> built beside it. Knows its time to ready and its RSS.
+/// </summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+
+    private readonly Process _process;
+    private readonly Queue<string> _lastLines = new();
+
+    private ServiceProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>From <c>Process.Start</c> to the first <c>/health</c> 200 (models loaded and warmed).</summary>
+    public TimeSpan TimeToReady { get; private set; }
+
+    public int Id => _process.Id;
+
+    /// <summary>Starts the service and waits until <c>/health</c> answers 200.</summary>
+    public static async Task<ServiceProcess> StartAsync(BenchOptions options, CancellationToken cancellationToken = default)
+    {
+        if (!File.Exists(options.ServiceDll))
+        {
+            throw new FileNotFoundException($"The service is not built at {options.ServiceDll} (build it, or pass --service-dll).");
+        }
+
+        var baseAddress = new Uri($"http://127.0.0.1:{(options.Port > 0 ? options.Port : FreePort())}/");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(options.ServiceDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(options.ServiceDll);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
+        foreach (var (key, value) in options.ServiceEnvironment)
+        {
+            info.Environment[key] = value;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
+        var service = new ServiceProcess(process, baseAddress);
+        process.OutputDataReceived += (_, e) => service.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            await service.WaitUntilReadyAsync(started, cancellationToken);
+            return service;
+        }
+        catch
+        {
+            await service.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(long started, CancellationToken cancellationToken)
+    {
+        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var giveUp = started + 120 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < giveUp)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with code {_process.ExitCode}:\n{LastLines()}");
+            }
+
+            try
+            {
+                using var response = await probe.GetAsync("health", cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    TimeToReady = Stopwatch.GetElapsedTime(started);
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Listening but slow to answer (a loaded machine): ask again.
+            }
+
+            await Task.Delay(10, cancellationToken);
+        }
+
+        throw new TimeoutException($"The service was not ready within 120 s:\n{LastLines()}");
+    }
+
+    /// <summary>Resident set size now (VmRSS), in MB.</summary>
+    public double RssMb() => ReadStatusKb("VmRSS:") / 1024.0;
+
+    /// <summary>The highest resident set size so far (VmHWM), in MB.</summary>
+    public double PeakRssMb() => ReadStatusKb("VmHWM:") / 1024.0;
+
+    /// <summary>The service's last output lines (for errors).</summary>
+    public string LastLines()
+    {
+        lock (_lastLines)
+        {
+            return string.Join('\n', _lastLines);
+        }
+    }
+
+    /// <summary>Asks for a graceful stop (SIGTERM: drain, then exit); kills it after 15 s.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private long ReadStatusKb(string field)
+    {
+        if (_process.HasExited)
+        {
+            throw new InvalidOperationException($"The service exited with code {_process.ExitCode}:\n{LastLines()}");
+        }
+
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(field.Length).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_lastLines)
+        {
+            _lastLines.Enqueue(line);
+            if (_lastLines.Count > 40)
+            {
+                _lastLines.Dequeue();
+            }
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+}

@@ -1,0 +1,76 @@
+namespace EmbeddingService.Bench;
+
+/// <summary>
+/// The texts every part of the run uses, built from the STS benchmark sentences (read from <c>../shared/eval</c>, never
+/// copied into the repository). The raw baseline and the HTTP load read the same sequences from the same start.
+/// </summary>
+internal sealed class Workloads
+{
+    private const int MixedCount = 4096;
+
+    private readonly string[] _pool;
+
+    private Workloads(string[] pool, string[] mixed)
+    {
+        _pool = pool;
+        Mixed = mixed;
+    }
+
+    /// <summary>Distinct STS sentences, in file order.</summary>
+    public int PoolSize => _pool.Length;
+
+    /// <summary>Mixed-length texts: half one sentence, a quarter 2-4, 15 % 5-10 and 10 % 12-22 sentences joined
+    /// (mean about 50 tokens, the longest truncated by the model). Fixed seed: the same list every run.</summary>
+    public string[] Mixed { get; }
+
+    public static Workloads Load(string evalDir)
+    {
+        var files = new[] { "stsb-dev.tsv", "stsb-test.tsv" }.Select(f => Path.Combine(evalDir, f)).ToArray();
+        var missing = files.FirstOrDefault(f => !File.Exists(f));
+        if (missing is not null)
+        {
+            throw new FileNotFoundException($"The STS benchmark file {missing} is missing (use --eval-dir).");
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pool = new List<string>();
+        foreach (var line in files.SelectMany(File.ReadLines))
+        {
+            var columns = line.Split('\t');
+            foreach (var sentence in columns.Skip(1))
+            {
+                var text = sentence.Trim();
+                if (text.Length > 0 && seen.Add(text))
+                {
+                    pool.Add(text);
+                }
+            }
+        }
+
+        var random = new Random(42);
+        var mixed = new string[MixedCount];
+        for (var i = 0; i < mixed.Length; i++)
+        {
+            var roll = random.NextDouble();
+            var sentences = roll switch
+            {
+                < 0.50 => 1,
+                < 0.75 => random.Next(2, 5),
+                < 0.90 => random.Next(5, 11),
+                _ => random.Next(12, 23),
+            };
+            mixed[i] = string.Join(' ', Enumerable.Range(0, sentences).Select(_ => pool[random.Next(pool.Count)]));
+        }
+
+        return new Workloads([.. pool], mixed);
+    }
+
+    /// <summary>The <paramref name="index"/>-th short text of an endless sequence of distinct ones: the STS sentences,
+    /// then (once they run out) the same sentences with a round number appended, so no two requests carry the same text.</summary>
+    public string Short(long index)
+    {
+        var sentence = _pool[(int)(index % _pool.Length)];
+        var round = index / _pool.Length;
+        return round == 0 ? sentence : $"{sentence} {round}";
+    }
+}
