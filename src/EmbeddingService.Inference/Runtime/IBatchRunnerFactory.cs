@@ -11,5 +11,9 @@ public interface IBatchRunnerFactory
 /// <summary>One ONNX Runtime session per model.</summary>
 internal sealed class OnnxBatchRunnerFactory : IBatchRunnerFactory
 {
-    public IBatchRunner Create(ModelManifest manifest, RuntimeOptions options) => new OnnxBatchRunner(manifest, options);
+    public IBatchRunner Create(ModelManifest manifest, RuntimeOptions options)
+    {
+        NativeHeap.Configure();
+        return new OnnxBatchRunner(manifest, options);
+    }
 }
