@@ -16,6 +16,15 @@ internal sealed class Batch
         Items.Add(item);
         MaxLength = Math.Max(MaxLength, item.Length);
     }
+
+    /// <summary>Drops the inputs of callers that went away since planning, and recomputes the padding for what is left.</summary>
+    public void RemoveAbandoned()
+    {
+        if (Items.RemoveAll(static item => item.Job.IsAbandoned) > 0)
+        {
+            MaxLength = Items.Count == 0 ? 0 : Items.Max(static item => item.Length);
+        }
+    }
 }
 
 /// <summary>One input of one job inside a batch.</summary>

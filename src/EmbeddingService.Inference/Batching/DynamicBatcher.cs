@@ -140,7 +140,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         while (TakeBatch() is { } batch)
         {
             // Inputs of callers that went away since planning are not worth a padded row.
-            batch.Items.RemoveAll(static item => item.Job.IsAbandoned);
+            batch.RemoveAbandoned();
             if (batch.Items.Count > 0)
             {
                 RunBatch(batch, rows);
