@@ -25,19 +25,7 @@ internal static class ServiceSetup
         services.AddSingleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptionsValidator>();
         services.AddEmbeddingRateLimiting();
 
-        var origins = builder.Configuration.GetSection(CorsOptions.SectionName).Get<CorsOptions>()?.AllowedOrigins ?? [];
-        services.AddCors(cors => cors.AddDefaultPolicy(policy =>
-        {
-            // Off unless configured: with no origins listed, the default policy allows none.
-            if (origins.Contains("*"))
-            {
-                policy.AllowAnyOrigin().AllowAnyHeader().AllowAnyMethod();
-            }
-            else if (origins.Count > 0)
-            {
-                policy.WithOrigins([.. origins]).AllowAnyHeader().AllowAnyMethod();
-            }
-        }));
+        services.AddEmbeddingCors(builder.Configuration);
         services.AddSingleton<RequestRules>();
 
         // Kestrel refuses bodies over the limit before they are parsed.
@@ -55,6 +43,7 @@ internal static class ServiceSetup
         // Malformed bodies throw instead of answering a bare 400, so the exception handler writes them in the route's error shape.
         services.Configure<RouteHandlerOptions>(static options => options.ThrowOnBadRequest = true);
         services.AddExceptionHandler<EmbeddingExceptionHandler>();
+        // UseExceptionHandler() without a path needs a fallback writer registered; ours handles every exception first.
         services.AddProblemDetails();
 
         services.AddRequestTimeouts();
