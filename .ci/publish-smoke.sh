@@ -179,21 +179,28 @@ fi
 launcher=()
 in_namespace=()
 if [ "${SMOKE_READ_ONLY:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null; then
+  # The fresh tmpfs goes on /tmp, as in the manifests, unless this checkout itself lives under /tmp (a tmpfs there
+  # would hide the published folder): then it goes on a folder of its own, and TMPDIR points the service at it.
+  case "$work/" in
+    /tmp/*) scratch="$work/tmp"; mkdir -p "$scratch" ;;
+    *) scratch=/tmp ;;
+  esac
   cat >"$work/read-only.sh" <<'READONLY'
 set -e
-app=$1 home=$2
-shift 2
+app=$1 home=$2 scratch=$3
+shift 3
 mount --make-rprivate /
 for dir in / "$app" "$home"; do
   mountpoint -q "$dir" || mount --bind "$dir" "$dir"
   mount -o remount,bind,ro "$dir"
 done
-mount -t tmpfs -o size=64m,mode=1777 tmpfs /tmp
+mount -t tmpfs -o size=64m,mode=1777 tmpfs "$scratch"
+[ "$scratch" = /tmp ] || export TMPDIR="$scratch"
 if touch "$app/.write-probe" 2>/dev/null || touch /.write-probe 2>/dev/null; then echo "read-only set-up failed" >&2; exit 97; fi
 exec "$@"
 READONLY
-  launcher=(unshare -m --propagation private bash "$work/read-only.sh" "$app" "$work/home")
-  say "read-only root file system: /, $app and HOME read-only, tmpfs on /tmp"
+  launcher=(unshare -m --propagation private bash "$work/read-only.sh" "$app" "$work/home" "$scratch")
+  say "read-only root file system: /, $app and HOME read-only, tmpfs on $scratch"
 else
   say "read-only root file system: not checked (needs root and unshare; SMOKE_READ_ONLY=${SMOKE_READ_ONLY:-1})"
 fi
