@@ -103,4 +103,26 @@ public sealed class OverloadTests
         Assert.Equal(HttpStatusCode.OK, (await inFlight).StatusCode);
         await catalog.DrainAsync(Ct);
     }
+
+    [Fact]
+    public async Task Before_the_models_are_warmed_health_is_503_and_requests_get_unhealthy()
+    {
+        var runners = new GatedRunnerFactory { HoldWarmUp = true };
+        await using var service = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?>(), runners.Install, waitForReady: false);
+        using var client = service.CreateClient();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/health", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live", Ct)).StatusCode);
+        await BadInputBatteryTests.AssertErrorShapeAsync(await client.PostAsJsonAsync("/embed", new { inputs = "early" }, Ct), "/embed", 503, "loading");
+        await BadInputBatteryTests.AssertErrorShapeAsync(
+            await client.PostAsJsonAsync("/v1/embeddings", new { input = "early", model = "all-MiniLM-L6-v2" }, Ct), "/v1/embeddings", 503, "loading");
+
+        // Let both models' warm-up passes through: the service turns ready.
+        var catalog = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>();
+        Assert.True(SpinWait.SpinUntil(() => runners.TryGet("all-MiniLM-L6-v2", out _) && runners.TryGet("snowflake-arctic-embed-xs", out _), TimeSpan.FromSeconds(60)));
+        runners["all-MiniLM-L6-v2"].Release();
+        runners["snowflake-arctic-embed-xs"].Release();
+        await catalog.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Ct)).StatusCode);
+    }
 }

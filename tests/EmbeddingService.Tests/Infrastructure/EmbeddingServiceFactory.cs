@@ -27,10 +27,19 @@ public sealed class EmbeddingServiceFactory : WebApplicationFactory<Program>, IA
 
     /// <summary>A separate service with configuration overrides (keys as in appsettings, e.g. <c>Limits:MaxInputsPerRequest</c>)
     /// and, optionally, replaced services (e.g. a fake <c>IBatchRunnerFactory</c> to control inference timing).</summary>
-    public static async Task<EmbeddingServiceFactory> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null)
+    public static async Task<EmbeddingServiceFactory> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? configureServices = null,
+        bool waitForReady = true)
     {
         var factory = new EmbeddingServiceFactory(settings, configureServices);
-        await factory.InitializeAsync();
+        if (waitForReady)
+        {
+            await factory.InitializeAsync();
+        }
+        else
+        {
+            _ = factory.Server;
+        }
+
         return factory;
     }
 

@@ -16,13 +16,25 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
 
     public bool Gated { get; set; } = true;
 
-    public FakeBatchRunner this[string modelId] => _runners[modelId];
+    /// <summary>Hold the warm-up pass too, so the models stay "loading" until the test releases them.</summary>
+    public bool HoldWarmUp { get; set; }
+
+    public FakeBatchRunner this[string modelId] => TryGet(modelId, out var runner) ? runner : throw new KeyNotFoundException(modelId);
+
+    /// <summary>The runner of a model, once its loading has created it.</summary>
+    public bool TryGet(string modelId, out FakeBatchRunner runner)
+    {
+        lock (_runners)
+        {
+            return _runners.TryGetValue(modelId, out runner!);
+        }
+    }
 
     public IBatchRunner Create(ModelManifest manifest, RuntimeOptions options)
     {
         // The warm-up pass must not wait on the gate: the first batch is let through.
         var runner = new FakeBatchRunner(Gated);
-        if (Gated)
+        if (Gated && !HoldWarmUp)
         {
             runner.Release();
         }
