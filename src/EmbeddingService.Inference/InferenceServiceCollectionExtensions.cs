@@ -27,7 +27,6 @@ public static class InferenceServiceCollectionExtensions
         services.AddOptions<BatchingOptions>().Bind(configuration.GetSection(BatchingOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<BatchingOptions>, BatchingOptionsValidator>();
 
-        services.AddMetrics();
         services.AddSingleton<EmbeddingMetrics>();
         services.TryAddSingleton<IBatchRunnerFactory, OnnxBatchRunnerFactory>();
         services.AddSingleton<ModelCatalog>();

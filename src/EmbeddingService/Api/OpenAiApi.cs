@@ -12,6 +12,9 @@ namespace EmbeddingService.Api;
 /// <summary>The OpenAI surface: <c>/v1/embeddings</c> and <c>/v1/models</c>, so OpenAI SDKs work by changing the base URL.</summary>
 internal static class OpenAiApi
 {
+    /// <summary>OpenAI's <c>created</c>: when this build was made (the models ship with it).</summary>
+    private static readonly long s_created = new DateTimeOffset(File.GetLastWriteTimeUtc(typeof(OpenAiApi).Assembly.Location)).ToUnixTimeSeconds();
+
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1").WithTags("OpenAI");
@@ -85,12 +88,11 @@ internal static class OpenAiApi
         return TypedResults.Ok(new OpenAiEmbeddingResponse("list", data, result.ModelId, new OpenAiUsage(result.PromptTokens, result.PromptTokens)));
     }
 
-    public static Ok<OpenAiModelList> ListModels(ModelCatalog catalog, IHostEnvironment environment)
+    public static Ok<OpenAiModelList> ListModels(ModelCatalog catalog)
     {
         catalog.EnsureReady();
-        var created = new DateTimeOffset(File.GetLastWriteTimeUtc(typeof(OpenAiApi).Assembly.Location)).ToUnixTimeSeconds();
         var models = catalog.Models.OrderBy(static m => m.Id, StringComparer.Ordinal)
-            .Select(m => new OpenAiModel(m.Id, "model", created, "embedding-service"))
+            .Select(static m => new OpenAiModel(m.Id, "model", s_created, "embedding-service"))
             .ToList();
         return TypedResults.Ok(new OpenAiModelList("list", models));
     }

@@ -80,7 +80,7 @@ internal static class TeiApi
             throw EmbeddingException.Validation("`inputs.source_sentence` is required.", "inputs");
         }
 
-        rules.CheckTexts(body.Inputs.Sentences, "inputs.sentences", allowEmptyStrings: true);
+        rules.CheckCount(body.Inputs.Sentences?.Count, "inputs.sentences");
         var texts = new List<string>(body.Inputs.Sentences!.Count + 1) { body.Inputs.SourceSentence };
         texts.AddRange(body.Inputs.Sentences);
         rules.CheckTexts(texts, "inputs", allowEmptyStrings: true);

@@ -16,7 +16,8 @@ internal static class MetricsSetup
     {
         services.AddOpenTelemetry().WithMetrics(static metrics => metrics
             .AddMeter(EmbeddingMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-            .AddPrometheusExporter());
+            // No response cache: a scrape always shows what happened before it (scrapes come every few seconds at most).
+            .AddPrometheusExporter(static exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
         return services;
     }
 

@@ -12,7 +12,7 @@ public sealed class DynamicBatcherTests
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
     private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1) =>
-        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(new TestMeterFactory()), NullLogger.Instance);
+        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(), NullLogger.Instance);
 
     private static TokenizedInput[] Inputs(params int[] firstIds) =>
         firstIds.Select(static (id, i) => new TokenizedInput([101, id, .. Enumerable.Repeat(5, id % 7), 102], false)).ToArray();
@@ -146,14 +146,5 @@ public sealed class DynamicBatcherTests
         await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
         runner.Release(2);
         await Task.WhenAll(a, b).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
-    }
-}
-
-internal sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory
-{
-    public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
-
-    public void Dispose()
-    {
     }
 }
