@@ -36,21 +36,20 @@ internal static class OpenAiApi
     public static async Task<Ok<OpenAiEmbeddingResponse>> CreateEmbeddingsAsync(OpenAiEmbeddingRequest request, Embedder embedder, RequestRules rules,
         Cl100kTokenDecoder cl100k, IOptions<OpenAiOptions> openAiOptions, IDiagnosticContext diagnostics, HttpContext context)
     {
-        var body = request;
-        if (string.IsNullOrWhiteSpace(body.Model))
+        if (string.IsNullOrWhiteSpace(request.Model))
         {
             throw EmbeddingException.Validation("You must provide a model parameter (see GET /v1/models).", "model");
         }
 
-        var base64 = body.EncodingFormat?.ToLowerInvariant() switch
+        var base64 = request.EncodingFormat?.ToLowerInvariant() switch
         {
             null or "float" => false,
             "base64" => true,
-            _ => throw EmbeddingException.Validation($"`encoding_format` must be 'float' or 'base64'. Given: '{body.EncodingFormat}'", "encoding_format"),
+            _ => throw EmbeddingException.Validation($"`encoding_format` must be 'float' or 'base64'. Given: '{request.EncodingFormat}'", "encoding_format"),
         };
 
-        var options = new EmbeddingRequestOptions { Model = body.Model, Dimensions = body.Dimensions, Truncate = rules.Limits.AutoTruncate };
-        var input = body.Input;
+        var options = new EmbeddingRequestOptions { Model = request.Model, Dimensions = request.Dimensions, Truncate = rules.Limits.AutoTruncate };
+        var input = request.Input;
         EmbeddingResult result;
         if (input?.TokenIds is { } tokenIds)
         {

@@ -34,19 +34,18 @@ internal static class TeiApi
 
     public static async Task<Ok<float[][]>> EmbedAsync(EmbedRequest request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
     {
-        var body = request;
-        rules.CheckTexts(body.Inputs?.Items, "inputs", allowEmptyStrings: true);
+        rules.CheckTexts(request.Inputs?.Items, "inputs", allowEmptyStrings: true);
         var options = new EmbeddingRequestOptions
         {
-            Model = body.Model,
-            Normalize = body.Normalize,
-            Truncate = rules.ResolveTruncate(body.Truncate),
-            TruncationDirection = RequestRules.ParseDirection(body.TruncationDirection),
-            PromptName = body.PromptName,
-            Dimensions = body.Dimensions,
+            Model = request.Model,
+            Normalize = request.Normalize,
+            Truncate = rules.ResolveTruncate(request.Truncate),
+            TruncationDirection = RequestRules.ParseDirection(request.TruncationDirection),
+            PromptName = request.PromptName,
+            Dimensions = request.Dimensions,
         };
 
-        var result = await embedder.EmbedAsync(body.Inputs!.Items, options, context.RequestAborted);
+        var result = await embedder.EmbedAsync(request.Inputs!.Items, options, context.RequestAborted);
         ResponseTimings.Report(context, diagnostics, result);
         var vectors = new float[result.Count][];
         for (var i = 0; i < result.Count; i++)
@@ -59,12 +58,11 @@ internal static class TeiApi
 
     public static Ok<List<List<SimpleToken>>> Tokenize(TokenizeRequest request, Embedder embedder, RequestRules rules)
     {
-        var body = request;
-        rules.CheckTexts(body.Inputs?.Items, "inputs", allowEmptyStrings: true);
-        var result = new List<List<SimpleToken>>(body.Inputs!.Items.Count);
-        foreach (var text in body.Inputs.Items)
+        rules.CheckTexts(request.Inputs?.Items, "inputs", allowEmptyStrings: true);
+        var result = new List<List<SimpleToken>>(request.Inputs!.Items.Count);
+        foreach (var text in request.Inputs.Items)
         {
-            result.Add(embedder.Tokenize(text, body.Model, body.PromptName, body.AddSpecialTokens)
+            result.Add(embedder.Tokenize(text, request.Model, request.PromptName, request.AddSpecialTokens)
                 .Select(static t => new SimpleToken(t.Id, t.Text, t.Special, t.Start, t.Stop))
                 .ToList());
         }
@@ -74,23 +72,22 @@ internal static class TeiApi
 
     public static async Task<Ok<float[]>> SimilarityAsync(SimilarityRequest request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
     {
-        var body = request;
-        if (body.Inputs?.SourceSentence is null)
+        if (request.Inputs?.SourceSentence is null)
         {
             throw EmbeddingException.Validation("`inputs.source_sentence` is required.", "inputs");
         }
 
-        rules.CheckCount(body.Inputs.Sentences?.Count, "inputs.sentences");
-        var texts = new List<string>(body.Inputs.Sentences!.Count + 1) { body.Inputs.SourceSentence };
-        texts.AddRange(body.Inputs.Sentences);
+        rules.CheckCount(request.Inputs.Sentences?.Count, "inputs.sentences");
+        var texts = new List<string>(request.Inputs.Sentences!.Count + 1) { request.Inputs.SourceSentence };
+        texts.AddRange(request.Inputs.Sentences);
         rules.CheckTexts(texts, "inputs", allowEmptyStrings: true);
 
         var options = new EmbeddingRequestOptions
         {
-            Model = body.Model,
-            Truncate = rules.ResolveTruncate(body.Truncate),
-            TruncationDirection = RequestRules.ParseDirection(body.TruncationDirection),
-            PromptName = body.PromptName,
+            Model = request.Model,
+            Truncate = rules.ResolveTruncate(request.Truncate),
+            TruncationDirection = RequestRules.ParseDirection(request.TruncationDirection),
+            PromptName = request.PromptName,
         };
         var result = await embedder.EmbedAsync(texts, options, context.RequestAborted);
         ResponseTimings.Report(context, diagnostics, result);
