@@ -68,9 +68,6 @@ public sealed class ModelTokenizer
         return Frame(ids, truncate, direction);
     }
 
-    /// <summary>Counts the tokens the model would see for <paramref name="text"/>, special tokens included, before truncation.</summary>
-    public int CountTokens(string text) => _bert.CountTokens(BertTextCleaner.Clean(text), considerPreTokenization: true, considerNormalization: true) + 2;
-
     /// <summary>Tokens with their text and their offsets in <paramref name="text"/>, as <c>/tokenize</c> reports them.</summary>
     public IReadOnlyList<TokenSpan> Tokenize(string text, bool addSpecialTokens)
     {
@@ -97,9 +94,6 @@ public sealed class ModelTokenizer
 
         return spans;
     }
-
-    /// <summary>Decodes ids of this model's vocabulary back to text.</summary>
-    public string Decode(IEnumerable<int> ids) => _bert.Decode(ids, skipSpecialTokens: true) ?? string.Empty;
 
     private TokenizedInput Frame(IReadOnlyList<int> content, bool truncate, TruncationDirection direction)
     {

@@ -46,9 +46,11 @@ public sealed class ModelTokenizerTests
         Assert.NotEqual(right.Ids[1], left.Ids[1]);
         Assert.False(full.Truncated);
 
-        // The left cut keeps the end of the text: the last content token is the last one of the untruncated encoding.
-        var untruncated = s_tokenizer.CountTokens(text);
-        Assert.True(untruncated > 256);
+        // The left cut keeps the end of the text and the right cut its beginning.
+        var lastWord = s_tokenizer.Encode("w399", truncate: false, TruncationDirection.Right).Ids[1..^1];
+        var firstWord = s_tokenizer.Encode("w0", truncate: false, TruncationDirection.Right).Ids[1..^1];
+        Assert.Equal(lastWord, left.Ids[^(lastWord.Length + 1)..^1]);
+        Assert.Equal(firstWord, right.Ids[1..(firstWord.Length + 1)]);
     }
 
     [Fact]
