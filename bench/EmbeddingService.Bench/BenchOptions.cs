@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The command line: <c>[--quick] [--service-only] [--soak --minutes N] [--model ID] [--service-dll PATH] [--env KEY=VALUE]... [--port N]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--service-dll PATH] [--env KEY=VALUE]... [--port N]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -11,6 +11,9 @@ internal sealed record BenchOptions
 
     /// <summary>Skip the raw baseline (for quick sweeps of service settings; prints no ratios).</summary>
     public bool ServiceOnly { get; init; }
+
+    /// <summary>Run only the raw baseline (no service, no ratios).</summary>
+    public bool RawOnly { get; init; }
 
     public double SoakMinutes { get; init; } = 10;
 
@@ -46,13 +49,14 @@ internal sealed record BenchOptions
                 "--quick" => options with { Quick = true },
                 "--soak" => options with { Soak = true },
                 "--service-only" => options with { ServiceOnly = true },
+                "--raw-only" => options with { RawOnly = true },
                 "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--model" => options with { Model = Next() },
                 "--port" => options with { Port = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--service-dll" => options with { ServiceDll = Path.GetFullPath(Next()) },
                 "--eval-dir" => options with { EvalDir = Path.GetFullPath(Next()) },
                 "--env" => AddEnvironment(options, environment, Next()),
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--port N] [--service-dll PATH] [--eval-dir DIR]"),
             };
         }
 

@@ -6,7 +6,11 @@ namespace EmbeddingService.Bench;
 
 /// <summary>One HTTP load level's result.</summary>
 internal sealed record LoadResult(string Name, int Connections, int SentencesPerRequest, long Requests, long Failed,
-    double SentencesPerSecond, double P50Ms, double P99Ms, double RssMb);
+    double SentencesPerSecond, double P50Ms, double P99Ms, double RssMb, ServerTimings Server,
+    double ServiceCores, double DriverCores);
+
+/// <summary>Medians of the service's own timing headers over a load level's successful requests: where the time went.</summary>
+internal sealed record ServerTimings(double TotalP50Ms, double QueueP50Ms, double InferenceP50Ms);
 
 /// <summary>
 /// A closed-loop HTTP load generator: <c>connections</c> workers, each with one request in flight at a time over its own
@@ -36,27 +40,35 @@ internal sealed class LoadDriver : IDisposable
 
     public HttpClient Client => _client;
 
-    /// <summary>Runs <paramref name="connections"/> workers; request number <c>i</c> carries <paramref name="body"/>(i).</summary>
-    public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]> body,
-        double warmupSeconds, double seconds, Func<double> rss)
+    /// <summary>Runs <paramref name="connections"/> workers; request number <c>i</c> posts <paramref name="body"/>(i) to
+    /// <c>/embed</c>, or, when <paramref name="body"/> is null, is a <c>GET /health/live</c> (the HTTP round trip alone).</summary>
+    public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
+        double warmupSeconds, double seconds, ServiceProcess service)
     {
         long next = 0;
         var startAt = long.MaxValue;
         var stopAt = long.MaxValue;
-        var workers = new Task<(LatencyStats Latency, long Failed)>[connections];
+        var workers = new Task<(LatencyStats Latency, long Failed, ServerTimingStats Server)>[connections];
         for (var w = 0; w < connections; w++)
         {
             workers[w] = Task.Run(async () =>
             {
                 var latency = new LatencyStats();
+                var server = new ServerTimingStats();
                 long failed = 0;
                 var buffer = new byte[16 * 1024];
                 while (Stopwatch.GetTimestamp() < Volatile.Read(ref stopAt))
                 {
-                    var content = new ByteArrayContent(body(Interlocked.Increment(ref next) - 1));
-                    content.Headers.ContentType = s_json;
+                    var content = body is null ? null : new ByteArrayContent(body(Interlocked.Increment(ref next) - 1));
+                    if (content is not null)
+                    {
+                        content.Headers.ContentType = s_json;
+                    }
+
                     var began = Stopwatch.GetTimestamp();
-                    using var response = await _client.PostAsync("embed", content, CancellationToken.None).ConfigureAwait(false);
+                    using var response = content is null
+                        ? await _client.GetAsync("health/live", CancellationToken.None).ConfigureAwait(false)
+                        : await _client.PostAsync("embed", content, CancellationToken.None).ConfigureAwait(false);
                     await using (var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false))
                     {
                         while (await stream.ReadAsync(buffer).ConfigureAwait(false) > 0)
@@ -71,6 +83,7 @@ internal sealed class LoadDriver : IDisposable
                         if (response.StatusCode == HttpStatusCode.OK)
                         {
                             latency.Add(ended - began);
+                            server.Add(response.Headers);
                         }
                         else
                         {
@@ -79,30 +92,45 @@ internal sealed class LoadDriver : IDisposable
                     }
                 }
 
-                return (latency, failed);
+                return (latency, failed, server);
             });
         }
 
         await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
+        var serviceCpuBefore = service.CpuTime();
+        var driverCpuBefore = DriverCpuTime();
         var began = Stopwatch.GetTimestamp();
         Volatile.Write(ref stopAt, began + (long)(seconds * Stopwatch.Frequency));
         Volatile.Write(ref startAt, began);
         await Task.Delay(TimeSpan.FromSeconds(seconds));
-        var rssAtEnd = rss();
+        var rssAtEnd = service.RssMb();
+        // Cores busy on average over the window: the driver shares the machine with the service, so its share is the
+        // handicap the service is measured with.
+        var serviceCores = (service.CpuTime() - serviceCpuBefore).TotalSeconds / seconds;
+        var driverCores = (DriverCpuTime() - driverCpuBefore).TotalSeconds / seconds;
         var results = await Task.WhenAll(workers);
         var elapsed = seconds;
 
         var all = new LatencyStats();
+        var allServer = new ServerTimingStats();
         long failedTotal = 0;
-        foreach (var (latency, failed) in results)
+        foreach (var (latency, failed, server) in results)
         {
             all.AddRange(latency);
+            allServer.AddRange(server);
             failedTotal += failed;
         }
 
         return new LoadResult(name, connections, sentencesPerRequest, all.Count, failedTotal,
-            all.Count * (double)sentencesPerRequest / elapsed, all.PercentileMs(50), all.PercentileMs(99), rssAtEnd);
+            all.Count * (double)sentencesPerRequest / elapsed, all.PercentileMs(50), all.PercentileMs(99), rssAtEnd, allServer.Medians(),
+            serviceCores, driverCores);
     }
 
     public void Dispose() => _client.Dispose();
+
+    private static TimeSpan DriverCpuTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
 }

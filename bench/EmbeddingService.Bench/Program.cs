@@ -11,6 +11,10 @@ if (!options.Soak && !options.ServiceOnly)
 {
     raw = RawRun.Measure(options, workloads);
     Report.Raw(raw);
+    if (options.RawOnly)
+    {
+        return;
+    }
 }
 
 await using var service = await ServiceProcess.StartAsync(options);

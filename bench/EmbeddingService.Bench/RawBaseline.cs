@@ -5,8 +5,15 @@ using EmbeddingService.Inference.Tokenization;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>One raw configuration's result: <paramref name="Runners"/> threads × <paramref name="IntraOp"/> ONNX threads each.</summary>
-internal sealed record RawResult(string Workload, int Runners, int IntraOp, int BatchSize, double SentencesPerSecond, double P50Ms);
+/// <summary>A raw layout: <paramref name="Runners"/> threads, each with its own session of <paramref name="IntraOp"/> ONNX
+/// Runtime threads, whose idle threads spin (<paramref name="Spin"/>) or sleep.</summary>
+internal sealed record RawLayout(int Runners, int IntraOp, bool Spin)
+{
+    public override string ToString() => $"{Runners}x{IntraOp}{(Spin ? " spin" : "")}";
+}
+
+/// <summary>One raw configuration's result.</summary>
+internal sealed record RawResult(string Workload, RawLayout Layout, int BatchSize, double SentencesPerSecond, double P50Ms);
 
 /// <summary>
 /// The in-process limit with no HTTP and no batcher: the library's own <see cref="ModelTokenizer"/> and
@@ -16,10 +23,10 @@ internal sealed record RawResult(string Workload, int Runners, int IntraOp, int 
 internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokenizer, Workloads workloads, double seconds)
 {
     /// <summary>Short distinct sentences for <see cref="RawBaseline"/>'s time budget: threads take consecutive batches of the sequence.</summary>
-    public RawResult Short(int runners, int intraOp, int batchSize)
+    public RawResult Short(RawLayout layout, int batchSize)
     {
         long cursor = 0;
-        var (sentences, elapsed, latency) = RunThreads(runners, intraOp, deadline: seconds, (runner, output) =>
+        var (sentences, elapsed, latency) = RunThreads(layout, deadline: seconds, (runner, output) =>
         {
             var start = Interlocked.Add(ref cursor, batchSize) - batchSize;
             var texts = new string[batchSize];
@@ -31,17 +38,17 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             EmbedBatch(runner, texts, output);
             return batchSize;
         });
-        return new RawResult("short", runners, intraOp, batchSize, sentences / elapsed, latency.PercentileMs(50));
+        return new RawResult("short", layout, batchSize, sentences / elapsed, latency.PercentileMs(50));
     }
 
     /// <summary>The first <paramref name="count"/> mixed-length texts, sorted by token count and cut into batches of
     /// <paramref name="batchSize"/>; longest batches first, so the last ones to finish are short. Fixed work, timed.</summary>
-    public RawResult MixedSorted(int runners, int intraOp, int batchSize, int count)
+    public RawResult MixedSorted(RawLayout layout, int batchSize, int count)
     {
         var texts = workloads.Mixed.Take(count).OrderBy(t => tokenizer.Encode(t, truncate: true, TruncationDirection.Right).Length).ToArray();
         var batches = texts.Chunk(batchSize).Reverse().ToArray();
         var next = -1;
-        var (sentences, elapsed, latency) = RunThreads(runners, intraOp, deadline: null, (runner, output) =>
+        var (sentences, elapsed, latency) = RunThreads(layout, deadline: null, (runner, output) =>
         {
             var index = Interlocked.Increment(ref next);
             if (index >= batches.Length)
@@ -52,14 +59,15 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             EmbedBatch(runner, batches[index], output);
             return batches[index].Length;
         });
-        return new RawResult("mixed sorted", runners, intraOp, batchSize, sentences / elapsed, latency.PercentileMs(50));
+        return new RawResult("mixed sorted", layout, batchSize, sentences / elapsed, latency.PercentileMs(50));
     }
 
-    /// <summary>Runs <paramref name="work"/> on <paramref name="runners"/> threads (each with its own session) until it returns 0
+    /// <summary>Runs <paramref name="work"/> on the layout's threads (each with its own session) until it returns 0
     /// or <paramref name="deadline"/> seconds pass. Two warm-up batches per thread are not counted.</summary>
-    private (long Sentences, double Seconds, LatencyStats Latency) RunThreads(int runners, int intraOp, double? deadline, Func<OnnxBatchRunner, float[], int> work)
+    private (long Sentences, double Seconds, LatencyStats Latency) RunThreads(RawLayout layout, double? deadline, Func<OnnxBatchRunner, float[], int> work)
     {
-        var sessions = Enumerable.Range(0, runners).Select(_ => new OnnxBatchRunner(manifest, new RuntimeOptions(intraOp, AllowSpinning: false))).ToArray();
+        var runners = layout.Runners;
+        var sessions = Enumerable.Range(0, runners).Select(_ => new OnnxBatchRunner(manifest, new RuntimeOptions(layout.IntraOp, layout.Spin))).ToArray();
         try
         {
             var warmup = new float[2 * sessions[0].Dimensions];

@@ -111,6 +111,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Resident set size now (VmRSS), in MB.</summary>
     public double RssMb() => ReadStatusKb("VmRSS:") / 1024.0;
 
+    /// <summary>CPU time the service has used so far (user + system).</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>The highest resident set size so far (VmHWM), in MB.</summary>
     public double PeakRssMb() => ReadStatusKb("VmHWM:") / 1024.0;
 
