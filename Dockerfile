@@ -27,13 +27,10 @@ COPY --from=build /app .
 
 # appsettings.json sets Urls, which outranks ASPNETCORE_URLS; the plain Urls variable outranks appsettings.json.
 # The base image's ASPNETCORE_HTTP_PORTS is cleared so Kestrel does not warn that Urls overrides it.
-# DOTNET_GCgen0size: a 16 MiB gen0 budget instead of one sized from the CPU cache; with the bench's 2-minute soak
-# (bench/EmbeddingService.Bench --soak --minutes 2) peak RSS was 449-457 MB with it and 498-514 MB without, at the same
-# throughput. It has no runtimeconfig.json equivalent, so it is set here.
+# The GC's gen0 budget cap (System.GC.Gen0MaxBudget) travels in EmbeddingService.runtimeconfig.json, not here.
 ENV Urls=http://+:8080 \
     ASPNETCORE_HTTP_PORTS= \
-    Logging__Format=json \
-    DOTNET_GCgen0size=0x1000000
+    Logging__Format=json
 
 # The base image's non-root user 'app' (UID 1654). /app stays owned by root: the service only reads it.
 USER $APP_UID

@@ -18,10 +18,11 @@ public sealed class BatchingOptions
     public int MaxBatchSize { get; set; } = 16;
 
     /// <summary>The most padded tokens (longest input × batch size) in one forward pass; an input longer than this runs
-    /// alone. Large budgets are slower per token on CPU and make ONNX Runtime's arena grow with the largest shape: 8192
-    /// measured ~1 GB peak RSS and 0.14× the raw mixed-length throughput, 1024 stayed under 500 MB and near the raw rate.</summary>
+    /// alone. Large budgets are slower per token on CPU (the activations outgrow the core's cache) and make ONNX Runtime's
+    /// arena grow with the largest shape: 8192 measured ~1 GB peak RSS and 0.14× the raw mixed-length rate; 1024 about
+    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (bench/README.md).</summary>
     [Range(16, 1_048_576)]
-    public int MaxBatchTokens { get; set; } = 1024;
+    public int MaxBatchTokens { get; set; } = 256;
 
     /// <summary>How many queued inputs one scheduling window considers (sorted by length, then cut into batches).</summary>
     [Range(1, 65_536)]

@@ -36,6 +36,9 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
             EnableMemoryPattern = false,
         };
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+        // Spinning pays off inside a forward pass (workers stay awake between its ~100 operators) but not between
+        // requests: stop spinning as soon as the last concurrent Run returns, so idle threads never steal the cores.
+        sessionOptions.AddSessionConfigEntry("session.force_spinning_stop", "1");
 
         _session = new InferenceSession(manifest.ModelPath, sessionOptions);
         _pooling = manifest.Pooling;

@@ -331,7 +331,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     // ------------------------------------------------------------------ helpers
 
     /// <summary>Variables the .NET host reads itself rather than through the app's configuration sections.</summary>
-    private static readonly HashSet<string> s_hostVariables = new(StringComparer.Ordinal) { "ASPNETCORE_HTTP_PORTS", "DOTNET_RUNNING_IN_CONTAINER", "DOTNET_GCgen0size" };
+    private static readonly HashSet<string> s_hostVariables = new(StringComparer.Ordinal) { "ASPNETCORE_HTTP_PORTS", "DOTNET_RUNNING_IN_CONTAINER" };
 
     /// <summary>Every configuration section the app binds to an options class (found by its <c>SectionName</c> constant).</summary>
     private static readonly Dictionary<string, Type> s_optionsSections =
