@@ -22,11 +22,18 @@ namespace EmbeddingService.Inference.Batching;
 /// threads would starve the request handlers on a 2-core machine. One lock guards the queue; it is held only to add a
 /// request or to plan a window (microseconds), never during a forward pass.
 /// </para>
+/// <para>
+/// With a lone-request runner (<see cref="BatchingOptions.LoneRequestThreads"/>), a batch that starts while no other batch
+/// of the model runs and nothing else waits goes to that runner, whose session uses every core for one pass: the lone
+/// request gets the latency of a multi-threaded pass, while concurrent batches keep the one-thread-per-pass layout that
+/// gives the best throughput.
+/// </para>
 /// </summary>
 internal sealed partial class DynamicBatcher : IAsyncDisposable
 {
     private readonly string _modelId;
     private readonly IBatchRunner _runner;
+    private readonly IBatchRunner? _loneRunner;
     private readonly BatchingOptions _options;
     private readonly EmbeddingMetrics _metrics;
     private readonly ILogger _logger;
@@ -38,13 +45,18 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private readonly Queue<Batch> _planned = new();
     private bool _completing;
     private bool _aborted;
+    private int _running;
 
     private int _queuedInputs;
 
-    public DynamicBatcher(string modelId, IBatchRunner runner, BatchingOptions options, int runners, EmbeddingMetrics metrics, ILogger logger)
+    /// <param name="loneRunner">Runs a batch that has the model to itself; null: every batch goes to <paramref name="runner"/>.
+    /// Must produce the same vectors as <paramref name="runner"/>.</param>
+    public DynamicBatcher(string modelId, IBatchRunner runner, BatchingOptions options, int runners, EmbeddingMetrics metrics, ILogger logger,
+        IBatchRunner? loneRunner = null)
     {
         _modelId = modelId;
         _runner = runner;
+        _loneRunner = loneRunner;
         _options = options;
         _metrics = metrics;
         _logger = logger;
@@ -137,23 +149,33 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private void RunBatches()
     {
         var rows = new List<int[]>();
-        while (TakeBatch() is { } batch)
+        var finishedOne = false;
+        while (TakeBatch(finishedOne, out var alone) is { } batch)
         {
+            finishedOne = true;
             // Inputs of callers that went away since planning are not worth a padded row.
             batch.RemoveAbandoned();
             if (batch.Items.Count > 0)
             {
-                RunBatch(batch, rows);
+                RunBatch(batch, rows, alone && _loneRunner is not null ? _loneRunner : _runner);
             }
         }
     }
 
     /// <summary>The next batch to run: already planned, or planned now from what is queued; waits while there is
     /// nothing. Null when the batcher is drained (or aborted).</summary>
-    private Batch? TakeBatch()
+    /// <param name="finishedOne">This runner finished (or skipped) the batch it took last time.</param>
+    /// <param name="alone">No other batch of this model runs and nothing else waits.</param>
+    private Batch? TakeBatch(bool finishedOne, out bool alone)
     {
+        alone = false;
         lock (_gate)
         {
+            if (finishedOne)
+            {
+                _running--;
+            }
+
             while (true)
             {
                 if (_aborted)
@@ -170,6 +192,8 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                         Monitor.Pulse(_gate);
                     }
 
+                    alone = _running == 0 && _planned.Count == 0 && _queued.Count == 0;
+                    _running++;
                     return next;
                 }
 
@@ -242,7 +266,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
     }
 
-    private void RunBatch(Batch batch, List<int[]> rows)
+    private void RunBatch(Batch batch, List<int[]> rows, IBatchRunner runner)
     {
         var started = Stopwatch.GetTimestamp();
         rows.Clear();
@@ -257,8 +281,9 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         var output = ArrayPool<float>.Shared.Rent(size);
         try
         {
-            _runner.Run(rows, output.AsSpan(0, size));
-            _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, Stopwatch.GetElapsedTime(started));
+            runner.Run(rows, output.AsSpan(0, size));
+            _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, Stopwatch.GetElapsedTime(started),
+                ReferenceEquals(runner, _loneRunner) ? "lone" : "shared");
             for (var row = 0; row < batch.Items.Count; row++)
             {
                 var item = batch.Items[row];

@@ -56,12 +56,13 @@ public sealed class EmbeddingMetrics
         }
     }
 
-    public void RecordBatch(string modelId, int size, int paddedTokens, TimeSpan duration)
+    /// <param name="session"><c>shared</c>, or <c>lone</c> for the lone-request session (<c>Batching:LoneRequestThreads</c>).</param>
+    public void RecordBatch(string modelId, int size, int paddedTokens, TimeSpan duration, string session)
     {
         var model = new KeyValuePair<string, object?>("model", modelId);
         s_batchSize.Record(size, model);
         s_batchTokens.Record(paddedTokens, model);
-        s_batchDuration.Record(duration.TotalSeconds, model);
+        s_batchDuration.Record(duration.TotalSeconds, model, new KeyValuePair<string, object?>("session", session));
     }
 
     public void RecordRequest(string modelId, int inputs, int tokens, TimeSpan tokenization, TimeSpan queue, TimeSpan inference)

@@ -6,15 +6,15 @@ namespace EmbeddingService.Inference.Models;
 /// <summary>A loaded model: its manifest, tokenizer and batcher.</summary>
 public sealed class EmbeddingModel : IAsyncDisposable
 {
-    private readonly IDisposable? _runner;
+    private readonly IDisposable[] _runners;
 
-    internal EmbeddingModel(ModelManifest manifest, ModelTokenizer tokenizer, int dimensions, DynamicBatcher batcher, IDisposable? runner)
+    internal EmbeddingModel(ModelManifest manifest, ModelTokenizer tokenizer, int dimensions, DynamicBatcher batcher, params IDisposable[] runners)
     {
         Manifest = manifest;
         Tokenizer = tokenizer;
         Dimensions = dimensions;
         Batcher = batcher;
-        _runner = runner;
+        _runners = runners;
     }
 
     public string Id => Manifest.Id;
@@ -31,7 +31,7 @@ public sealed class EmbeddingModel : IAsyncDisposable
     /// <summary>Inputs of this model waiting for a batch.</summary>
     public int QueuedInputs => Batcher.QueuedInputs;
 
-    /// <summary>Finishes queued work, then releases the ONNX session.</summary>
+    /// <summary>Finishes queued work (the sessions are released by <see cref="DisposeAsync"/>).</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
     {
         await Batcher.DrainAsync(cancellationToken).ConfigureAwait(false);
@@ -40,6 +40,9 @@ public sealed class EmbeddingModel : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Batcher.DisposeAsync().ConfigureAwait(false);
-        _runner?.Dispose();
+        foreach (var runner in _runners)
+        {
+            runner.Dispose();
+        }
     }
 }

@@ -100,7 +100,8 @@ public sealed partial class ModelCatalog : IAsyncDisposable
             }
 
             _state = ModelCatalogState.Ready;
-            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, _batchingOptions.LoneRequestThreads > runtime.IntraOpThreads ? _batchingOptions.LoneRequestThreads : 0,
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _ready.TrySetResult();
         }
         catch (Exception ex)
@@ -144,12 +145,20 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
         var tokenizer = ModelTokenizer.Create(manifest);
         var runner = _runnerFactory.Create(manifest, runtime);
-
         WarmUp(runner, tokenizer);
 
-        var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>());
+        // Optional second session for batches that have the model to itself (see BatchingOptions.LoneRequestThreads).
+        var loneRunner = _batchingOptions.LoneRequestThreads > runtime.IntraOpThreads
+            ? _runnerFactory.Create(manifest, new RuntimeOptions(_batchingOptions.LoneRequestThreads, AllowSpinning: true))
+            : null;
+        if (loneRunner is not null)
+        {
+            WarmUp(loneRunner, tokenizer);
+        }
+
+        var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner);
         Log.Loaded(_logger, manifest.Id, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, runner as IDisposable);
+        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, new[] { runner, loneRunner }.OfType<IDisposable>().ToArray());
     }
 
     /// <summary>One real forward pass, so the first request does not pay for graph initialization and first allocations.</summary>
@@ -169,8 +178,8 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         [LoggerMessage(1, LogLevel.Information, "Loaded model {ModelId} ({Pooling} pooling, {Dimensions} dimensions, max {MaxLength} tokens) in {ElapsedMs:F0} ms.")]
         public static partial void Loaded(ILogger logger, string modelId, PoolingMode pooling, int dimensions, int maxLength, double elapsedMs);
 
-        [LoggerMessage(2, LogLevel.Information, "{Count} model(s) ready with {Runners} runner(s) × {IntraOpThreads} intra-op thread(s) each, {ElapsedMs:F0} ms after load started.")]
-        public static partial void Ready(ILogger logger, int count, int runners, int intraOpThreads, double elapsedMs);
+        [LoggerMessage(2, LogLevel.Information, "{Count} model(s) ready with {Runners} runner(s) × {IntraOpThreads} intra-op thread(s) each (lone-request session: {LoneRequestThreads} threads, 0 = off), {ElapsedMs:F0} ms after load started.")]
+        public static partial void Ready(ILogger logger, int count, int runners, int intraOpThreads, int loneRequestThreads, double elapsedMs);
 
         [LoggerMessage(3, LogLevel.Critical, "Loading the models failed.")]
         public static partial void LoadFailed(ILogger logger, Exception exception);

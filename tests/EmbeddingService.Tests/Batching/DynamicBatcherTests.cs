@@ -11,8 +11,8 @@ public sealed class DynamicBatcherTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
-    private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1) =>
-        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(), NullLogger.Instance);
+    private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1, FakeBatchRunner? loneRunner = null) =>
+        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(), NullLogger.Instance, loneRunner);
 
     private static TokenizedInput[] Inputs(params int[] firstIds) =>
         firstIds.Select(static (id, i) => new TokenizedInput([101, id, .. Enumerable.Repeat(5, id % 7), 102], false)).ToArray();
@@ -40,6 +40,51 @@ public sealed class DynamicBatcherTests
         await batcher.EmbedAsync(Inputs(7), TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
 
         Assert.Single(runner.Batches);
+    }
+
+    [Fact]
+    public async Task A_batch_with_the_model_to_itself_goes_to_the_lone_request_runner_and_overlapping_batches_do_not()
+    {
+        var shared = new FakeBatchRunner(gated: true);
+        var lone = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(shared, runners: 2, loneRunner: lone);
+        var cancellation = TestContext.Current.CancellationToken;
+
+        // Nothing else runs or waits: the lone-request runner takes it.
+        var first = batcher.EmbedAsync(Inputs(1), cancellation);
+        await lone.Started.WaitAsync(s_timeout, cancellation);
+
+        // A second request while the first still runs: the other runner takes it, on the shared runner.
+        var second = batcher.EmbedAsync(Inputs(2), cancellation);
+        await shared.Started.WaitAsync(s_timeout, cancellation);
+
+        lone.Release(100);
+        shared.Release(100);
+        var (firstVectors, _) = await first.WaitAsync(s_timeout, cancellation);
+        var (secondVectors, _) = await second.WaitAsync(s_timeout, cancellation);
+        Assert.Equal(1, firstVectors[0]);
+        Assert.Equal(2, secondVectors[0]);
+
+        // Both finished, so the server is idle again: the next lone request goes to the lone-request runner again.
+        await batcher.EmbedAsync(Inputs(3), cancellation).WaitAsync(s_timeout, cancellation);
+
+        Assert.Equal([1, 3], lone.Batches.Select(static b => b.Single()[1]));
+        Assert.Equal([2], shared.Batches.Select(static b => b.Single()[1]));
+    }
+
+    [Fact]
+    public async Task Batches_with_more_of_their_window_waiting_behind_them_go_to_the_shared_runner()
+    {
+        var shared = new FakeBatchRunner();
+        var lone = new FakeBatchRunner();
+        await using var batcher = CreateBatcher(shared, new BatchingOptions { MaxBatchSize = 2 }, runners: 1, loneRunner: lone);
+
+        // Five inputs plan three batches at once: the first two have company waiting; the last one runs alone.
+        await batcher.EmbedAsync(Inputs(1, 2, 3, 4, 5), TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, shared.Batches.Count);
+        Assert.Single(lone.Batches);
+        Assert.Equal(5, shared.Batches.Sum(static b => b.Count) + lone.Batches.Sum(static b => b.Count));
     }
 
     [Fact]
