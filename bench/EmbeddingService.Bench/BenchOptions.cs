@@ -60,6 +60,11 @@ internal sealed record BenchOptions
             };
         }
 
+        if (options.RawOnly && (options.ServiceOnly || options.Soak))
+        {
+            throw new ArgumentException("--raw-only runs no service: it does not go with --service-only or --soak.");
+        }
+
         return options with { ServiceEnvironment = environment };
     }
 

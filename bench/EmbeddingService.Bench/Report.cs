@@ -33,7 +33,7 @@ internal static class Report
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            Console.WriteLine($"| {r.Name} | {r.Connections} | {r.SentencesPerRequest} | {r.Requests} | {r.Failed} | {r.SentencesPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.Server.TotalP50Ms:F2} / {r.Server.QueueP50Ms:F2} / {r.Server.InferenceP50Ms:F2} | {r.ServiceCores:F2} / {r.DriverCores:F2} | {r.RssMb:F0} |");
+            Console.WriteLine($"| {r.Name} | {r.Connections} | {r.SentencesPerRequest} | {r.Requests} | {r.Failed} | {r.SentencesPerSecond:F0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {Ms(r.Server.TotalP50Ms)} / {Ms(r.Server.QueueP50Ms)} / {Ms(r.Server.InferenceP50Ms)} | {r.ServiceCores:F2} / {r.DriverCores:F2} | {r.RssMb:F0} |");
         }
 
         Console.WriteLine();
@@ -68,6 +68,9 @@ internal static class Report
 
     private static void Row(string name, double value, string unit, string target, Func<double, bool> met, string detail) =>
         Console.WriteLine($"| {name} ({detail}) | {value.ToString(value < 10 ? "F2" : "F0", CultureInfo.InvariantCulture)}{unit} | {target} | {(met(value) ? "yes" : "NO")} |");
+
+    /// <summary>A median in ms, or a dash where the endpoint reports no timings (the HTTP floor's health route).</summary>
+    private static string Ms(double value) => double.IsNaN(value) ? "-" : value.ToString("F2", CultureInfo.InvariantCulture);
 
     private static string CpuModel()
     {

@@ -40,8 +40,8 @@ public sealed class BatchingOptions
     public bool AllowSpinning { get; set; }
 
     /// <summary>Intra-op threads of a second session per model that runs a batch with the model to itself (no other
-    /// batch running, nothing queued), its threads spinning during the pass; 0 (default) or a value not above
-    /// <see cref="IntraOpThreads"/> turns it off. A lone pass on one thread is bound by reading the weights from memory
+    /// batch running, nothing queued), its threads spinning during the pass; capped at the core count. 0 (default), or
+    /// a value not above the intra-op threads in effect (<see cref="ResolveIntraOpThreads"/>), turns it off. A lone pass on one thread is bound by reading the weights from memory
     /// (~87 MB for all-MiniLM-L6-v2): two spinning threads cut the lone-request p50 from about +4 ms over the raw
     /// batch-1 floor to about +1 ms (bench). The cost is a second copy of the weights per model (~96 MB RSS each).</summary>
     [Range(0, 256)]
@@ -49,6 +49,14 @@ public sealed class BatchingOptions
 
     /// <summary>The runner count in effect: as configured, else one per core.</summary>
     public int ResolveRunners(int processorCount) => Runners > 0 ? Runners : Math.Max(1, processorCount);
+
+    /// <summary>The lone-request session's thread count in effect: as configured, at most one per core; 0 (off) unless
+    /// that is more than <paramref name="intraOpThreads"/>.</summary>
+    public int ResolveLoneRequestThreads(int processorCount, int intraOpThreads)
+    {
+        var threads = Math.Min(LoneRequestThreads, Math.Max(1, processorCount));
+        return threads > intraOpThreads ? threads : 0;
+    }
 
     /// <summary>The intra-op thread count in effect: as configured, else the cores shared out among the runners.</summary>
     public int ResolveIntraOpThreads(int processorCount) =>

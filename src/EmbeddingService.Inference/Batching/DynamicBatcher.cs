@@ -24,9 +24,9 @@ namespace EmbeddingService.Inference.Batching;
 /// </para>
 /// <para>
 /// With a lone-request runner (<see cref="BatchingOptions.LoneRequestThreads"/>), a batch that starts while no other batch
-/// of the model runs and nothing else waits goes to that runner, whose session uses every core for one pass: the lone
-/// request gets the latency of a multi-threaded pass, while concurrent batches keep the one-thread-per-pass layout that
-/// gives the best throughput.
+/// of the model runs and nothing else waits goes to that runner, whose session runs one pass on several threads: the
+/// lone request gets the latency of a multi-threaded pass, while concurrent batches keep the one-thread-per-pass layout
+/// that gives the best throughput.
 /// </para>
 /// </summary>
 internal sealed partial class DynamicBatcher : IAsyncDisposable
@@ -149,33 +149,29 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private void RunBatches()
     {
         var rows = new List<int[]>();
-        var finishedOne = false;
-        while (TakeBatch(finishedOne, out var alone) is { } batch)
+        while (TakeBatch(out var alone) is { } batch)
         {
-            finishedOne = true;
             // Inputs of callers that went away since planning are not worth a padded row.
             batch.RemoveAbandoned();
             if (batch.Items.Count > 0)
             {
                 RunBatch(batch, rows, alone && _loneRunner is not null ? _loneRunner : _runner);
             }
+            else
+            {
+                EndPass();
+            }
         }
     }
 
     /// <summary>The next batch to run: already planned, or planned now from what is queued; waits while there is
-    /// nothing. Null when the batcher is drained (or aborted).</summary>
-    /// <param name="finishedOne">This runner finished (or skipped) the batch it took last time.</param>
+    /// nothing. Null when the batcher is drained (or aborted). The caller owes one <see cref="EndPass"/> per batch.</summary>
     /// <param name="alone">No other batch of this model runs and nothing else waits.</param>
-    private Batch? TakeBatch(bool finishedOne, out bool alone)
+    private Batch? TakeBatch(out bool alone)
     {
         alone = false;
         lock (_gate)
         {
-            if (finishedOne)
-            {
-                _running--;
-            }
-
             while (true)
             {
                 if (_aborted)
@@ -266,6 +262,16 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>A batch taken by <see cref="TakeBatch"/> no longer runs. Called before its callers are completed, so a
+    /// caller's next request already sees the model idle (and may get the lone-request runner).</summary>
+    private void EndPass()
+    {
+        lock (_gate)
+        {
+            _running--;
+        }
+    }
+
     private void RunBatch(Batch batch, List<int[]> rows, IBatchRunner runner)
     {
         var started = Stopwatch.GetTimestamp();
@@ -281,7 +287,15 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         var output = ArrayPool<float>.Shared.Rent(size);
         try
         {
-            runner.Run(rows, output.AsSpan(0, size));
+            try
+            {
+                runner.Run(rows, output.AsSpan(0, size));
+            }
+            finally
+            {
+                EndPass();
+            }
+
             _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, Stopwatch.GetElapsedTime(started),
                 ReferenceEquals(runner, _loneRunner) ? "lone" : "shared");
             for (var row = 0; row < batch.Items.Count; row++)

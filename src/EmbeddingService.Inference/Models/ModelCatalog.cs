@@ -100,7 +100,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
             }
 
             _state = ModelCatalogState.Ready;
-            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, _batchingOptions.LoneRequestThreads > runtime.IntraOpThreads ? _batchingOptions.LoneRequestThreads : 0,
+            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, _batchingOptions.ResolveLoneRequestThreads(processors, runtime.IntraOpThreads),
                 Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _ready.TrySetResult();
         }
@@ -145,15 +145,24 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
         var tokenizer = ModelTokenizer.Create(manifest);
         var runner = _runnerFactory.Create(manifest, runtime);
-        WarmUp(runner, tokenizer);
-
-        // Optional second session for batches that have the model to itself (see BatchingOptions.LoneRequestThreads).
-        var loneRunner = _batchingOptions.LoneRequestThreads > runtime.IntraOpThreads
-            ? _runnerFactory.Create(manifest, new RuntimeOptions(_batchingOptions.LoneRequestThreads, AllowSpinning: true))
-            : null;
-        if (loneRunner is not null)
+        IBatchRunner? loneRunner = null;
+        try
         {
-            WarmUp(loneRunner, tokenizer);
+            WarmUp(runner, tokenizer);
+
+            // Optional second session for batches that have the model to itself (see BatchingOptions.LoneRequestThreads).
+            var loneThreads = _batchingOptions.ResolveLoneRequestThreads(Environment.ProcessorCount, runtime.IntraOpThreads);
+            if (loneThreads > 0)
+            {
+                loneRunner = _runnerFactory.Create(manifest, new RuntimeOptions(loneThreads, AllowSpinning: true));
+                WarmUp(loneRunner, tokenizer);
+            }
+        }
+        catch
+        {
+            (runner as IDisposable)?.Dispose();
+            (loneRunner as IDisposable)?.Dispose();
+            throw;
         }
 
         var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner);

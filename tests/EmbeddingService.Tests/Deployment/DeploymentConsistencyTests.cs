@@ -328,6 +328,18 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
         Assert.True(ConfigurationKeyExists("Auth:ApiKeys:0"), "Auth:ApiKeys must be a list of keys");
     }
 
+    [Fact]
+    public void The_service_runtimeconfig_caps_the_gen0_budget_for_every_way_of_running_it()
+    {
+        // dotnet run, the bench and the Docker image all start the same EmbeddingService.runtimeconfig.json, so the GC
+        // setting that keeps peak RSS under load near 400 MB lives there rather than in an environment variable.
+        var path = Path.Combine(AppContext.BaseDirectory, "EmbeddingService.runtimeconfig.json");
+        using var config = JsonDocument.Parse(File.ReadAllText(path));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.Equal(16 * 1024 * 1024, properties.GetProperty("System.GC.Gen0MaxBudget").GetInt64());
+        Assert.False(properties.GetProperty("System.GC.Server").GetBoolean());
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /// <summary>Variables the .NET host reads itself rather than through the app's configuration sections.</summary>

@@ -1,0 +1,32 @@
+using EmbeddingService.Inference.Batching;
+
+namespace EmbeddingService.Tests.Batching;
+
+/// <summary>How the runner layout is derived from the options and the core count.</summary>
+public sealed class BatchingOptionsTests
+{
+    [Theory]
+    [InlineData(0, 2, 1, 0)] // off by default
+    [InlineData(2, 2, 1, 2)] // two threads for a lone pass on 2 cores, one per pass otherwise
+    [InlineData(8, 2, 1, 2)] // capped at the core count
+    [InlineData(2, 1, 1, 0)] // one core: no more threads than the shared session has, so off
+    [InlineData(2, 4, 2, 0)] // not more than the intra-op threads in effect: off
+    [InlineData(4, 4, 2, 4)]
+    public void Lone_request_threads_are_capped_at_the_cores_and_off_unless_above_the_intra_op_threads(int configured, int cores, int intraOp, int expected)
+    {
+        var options = new BatchingOptions { LoneRequestThreads = configured };
+        Assert.Equal(expected, options.ResolveLoneRequestThreads(cores, intraOp));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 2, 2, 1)]
+    [InlineData(1, 0, 2, 1, 2)]
+    [InlineData(0, 0, 1, 1, 1)]
+    [InlineData(2, 2, 2, 2, 2)]
+    public void Runners_and_intra_op_threads_derive_from_the_cores_when_not_set(int runners, int intraOp, int cores, int expectedRunners, int expectedIntraOp)
+    {
+        var options = new BatchingOptions { Runners = runners, IntraOpThreads = intraOp };
+        Assert.Equal(expectedRunners, options.ResolveRunners(cores));
+        Assert.Equal(expectedIntraOp, options.ResolveIntraOpThreads(cores));
+    }
+}
