@@ -1,6 +1,6 @@
-using System.Diagnostics.Metrics;
 using EmbeddingService.Inference.Diagnostics;
 using EmbeddingService.Tests.Infrastructure;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace EmbeddingService.Tests.Batching;
 
@@ -20,10 +20,10 @@ public sealed class LoneRequestSessionTests(EmbeddingServiceFactory factory)
         });
         using var client = service.CreateClient();
         using var reference = factory.CreateClient();
-        using var batches = new BatchSessionCounter("all-MiniLM-L6-v2");
+        using var passes = new MetricCollector<double>(meterScope: null, EmbeddingMetrics.MeterName, "embedding.batch.duration");
         var texts = EvalData.StsPairs("dev").Take(24).Select(static p => p.First).ToArray();
 
-        var loneBefore = batches.Lone;
+        var loneBefore = LonePasses(passes);
         foreach (var text in texts)
         {
             // One request at a time: each runs with the model to itself, on the lone-request session.
@@ -34,7 +34,7 @@ public sealed class LoneRequestSessionTests(EmbeddingServiceFactory factory)
 
         // Proof that the comparison above exercised the lone-request session: one lone pass per sequential request (no
         // other host in the process serves this model with a lone-request session).
-        Assert.Equal(texts.Length, batches.Lone - loneBefore);
+        Assert.Equal(texts.Length, LonePasses(passes) - loneBefore);
 
         // All at once: most batches overlap and run on the shared session.
         var concurrent = await Task.WhenAll(texts.Select(text => client.EmbedAsync(new { inputs = text })));
@@ -44,42 +44,10 @@ public sealed class LoneRequestSessionTests(EmbeddingServiceFactory factory)
             Assert.All(concurrent[i][0].Zip(expected), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-5, texts[i]));
         }
     }
-}
 
-/// <summary>Counts one model's forward passes on the lone-request session (the <c>session</c> tag of <c>embedding.batch.duration</c>).</summary>
-internal sealed class BatchSessionCounter : IDisposable
-{
-    private readonly MeterListener _listener = new();
-    private int _lone;
-
-    public BatchSessionCounter(string modelId)
-    {
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == EmbeddingMetrics.MeterName && instrument.Name == "embedding.batch.duration")
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
-        {
-            var model = false;
-            var lone = false;
-            foreach (var tag in tags)
-            {
-                model |= tag.Key == "model" && Equals(tag.Value, modelId);
-                lone |= tag.Key == "session" && Equals(tag.Value, "lone");
-            }
-
-            if (model && lone)
-            {
-                Interlocked.Increment(ref _lone);
-            }
-        });
-        _listener.Start();
-    }
-
-    public int Lone => Volatile.Read(ref _lone);
-
-    public void Dispose() => _listener.Dispose();
+    /// <summary>Forward passes of all-MiniLM-L6-v2 on the lone-request session so far (the meter is process-wide, so
+    /// other tests' passes are told apart by their tags).</summary>
+    private static int LonePasses(MetricCollector<double> passes) =>
+        passes.GetMeasurementSnapshot().Count(static m => m.MatchesTags(
+            new KeyValuePair<string, object?>("model", "all-MiniLM-L6-v2"), new KeyValuePair<string, object?>("session", "lone")));
 }
