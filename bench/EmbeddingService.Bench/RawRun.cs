@@ -27,7 +27,7 @@ internal static class RawRun
             }
         }
 
-        // A lone caller on a one-thread session: the other candidate for the batch-1 latency floor.
+        // A lone caller on a one-thread session: another candidate for the batch-1 latency floor.
         results.Add(Log(baseline.Short(new RawLayout(1, 1, Spin: false), 1)));
 
         foreach (var layout in s_layouts)
