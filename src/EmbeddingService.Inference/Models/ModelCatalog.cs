@@ -89,9 +89,12 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var processors = Environment.ProcessorCount;
         var runners = _batchingOptions.ResolveRunners(processors);
         var runtime = new RuntimeOptions(_batchingOptions.ResolveIntraOpThreads(processors), _batchingOptions.AllowSpinning);
+        // The optional second session for batches that have the model to itself (BatchingOptions.LoneRequestThreads).
+        var loneThreads = _batchingOptions.ResolveLoneRequestThreads(processors, runtime.IntraOpThreads);
+        var loneRuntime = loneThreads > 0 ? new RuntimeOptions(loneThreads, AllowSpinning: true) : null;
         try
         {
-            var loads = _modelsOptions.Items.Select(registration => Task.Run(() => Load(registration, runners, runtime), cancellationToken));
+            var loads = _modelsOptions.Items.Select(registration => Task.Run(() => Load(registration, runners, runtime, loneRuntime), cancellationToken));
             var models = await Task.WhenAll(loads).ConfigureAwait(false);
             _models = models.ToDictionary(static m => m.Id, StringComparer.Ordinal);
             foreach (var model in models)
@@ -100,8 +103,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
             }
 
             _state = ModelCatalogState.Ready;
-            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, _batchingOptions.ResolveLoneRequestThreads(processors, runtime.IntraOpThreads),
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, loneThreads, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _ready.TrySetResult();
         }
         catch (Exception ex)
@@ -138,7 +140,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         }
     }
 
-    private EmbeddingModel Load(ModelRegistration registration, int runners, RuntimeOptions runtime)
+    private EmbeddingModel Load(ModelRegistration registration, int runners, RuntimeOptions runtime, RuntimeOptions? loneRuntime)
     {
         var started = Stopwatch.GetTimestamp();
         var path = System.IO.Path.IsPathRooted(registration.Path) ? registration.Path : System.IO.Path.Combine(AppContext.BaseDirectory, registration.Path);
@@ -149,12 +151,9 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         try
         {
             WarmUp(runner, tokenizer);
-
-            // Optional second session for batches that have the model to itself (see BatchingOptions.LoneRequestThreads).
-            var loneThreads = _batchingOptions.ResolveLoneRequestThreads(Environment.ProcessorCount, runtime.IntraOpThreads);
-            if (loneThreads > 0)
+            if (loneRuntime is not null)
             {
-                loneRunner = _runnerFactory.Create(manifest, new RuntimeOptions(loneThreads, AllowSpinning: true));
+                loneRunner = _runnerFactory.Create(manifest, loneRuntime);
                 WarmUp(loneRunner, tokenizer);
             }
         }
