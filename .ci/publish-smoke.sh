@@ -194,7 +194,7 @@ for dir in / "$app" "$home"; do
   mountpoint -q "$dir" || mount --bind "$dir" "$dir"
   mount -o remount,bind,ro "$dir"
 done
-mount -t tmpfs -o size=64m,mode=1777 tmpfs "$scratch"
+mount -t tmpfs -o size=256m,mode=1777 tmpfs "$scratch"  # the Kubernetes emptyDir sizeLimit
 [ "$scratch" = /tmp ] || export TMPDIR="$scratch"
 if touch "$app/.write-probe" 2>/dev/null || touch /.write-probe 2>/dev/null; then echo "read-only set-up failed" >&2; exit 97; fi
 exec "$@"

@@ -146,27 +146,30 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var path = System.IO.Path.IsPathRooted(registration.Path) ? registration.Path : System.IO.Path.Combine(AppContext.BaseDirectory, registration.Path);
         var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
         var tokenizer = ModelTokenizer.Create(manifest);
-        var runner = _runnerFactory.Create(manifest, runtime);
-        IBatchRunner? loneRunner = null;
+        RuntimeOptions[] sessions = loneRuntime is null ? [runtime] : [runtime, loneRuntime];
+        var sessionRunners = _runnerFactory.Create(manifest, sessions);
+        var runner = sessionRunners[0];
+        var loneRunner = sessionRunners.Count > 1 ? sessionRunners[1] : null;
         try
         {
-            WarmUp(runner, tokenizer);
-            if (loneRuntime is not null)
+            foreach (var created in sessionRunners)
             {
-                loneRunner = _runnerFactory.Create(manifest, loneRuntime);
-                WarmUp(loneRunner, tokenizer);
+                WarmUp(created, tokenizer);
             }
         }
         catch
         {
-            (runner as IDisposable)?.Dispose();
-            (loneRunner as IDisposable)?.Dispose();
+            foreach (var created in sessionRunners)
+            {
+                (created as IDisposable)?.Dispose();
+            }
+
             throw;
         }
 
         var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner);
         Log.Loaded(_logger, manifest.Id, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, new[] { runner, loneRunner }.OfType<IDisposable>().ToArray());
+        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, sessionRunners.OfType<IDisposable>().ToArray());
     }
 
     /// <summary>One real forward pass, so the first request does not pay for graph initialization and first allocations.</summary>

@@ -6,7 +6,8 @@ namespace EmbeddingService.Inference.Runtime;
 
 /// <summary>
 /// One ONNX Runtime session for one model, shared by all of the model's runner threads (<c>InferenceSession.Run</c> is
-/// thread-safe, and sharing keeps one copy of the weights however many runners there are).
+/// thread-safe, and sharing keeps one copy of the weights however many runners there are). A model with a second
+/// session (<c>Batching:LoneRequestThreads</c>) gives both the same weights (<see cref="SharedWeights"/>).
 /// Builds padded <c>[batch, length]</c> tensors over pooled arrays, runs the encoder and pools <c>last_hidden_state</c>.
 /// </summary>
 public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
@@ -18,16 +19,82 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
 
     /// <summary>Thread-safe; disposed with the runner.</summary>
     private readonly InferenceSession _session;
+    private SharedWeights? _weights;
     private readonly PoolingMode _pooling;
     private readonly string[] _inputNames;
     private readonly bool _hasTokenTypes;
     private readonly string[] _outputNames = [OutputName];
 
+    /// <summary>A session of its own, loaded and optimized from the model's file.</summary>
     public OnnxBatchRunner(ModelManifest manifest, RuntimeOptions options)
+        : this(manifest, CreateSession(manifest.ModelPath, options), weights: null)
     {
-        using var sessionOptions = new SessionOptions
+    }
+
+    private OnnxBatchRunner(ModelManifest manifest, InferenceSession session, SharedWeights? weights)
+    {
+        _session = session;
+        _weights = weights;
+        try
         {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            (Dimensions, _inputNames) = Validate(manifest, session);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        _hasTokenTypes = _inputNames.Length == 3;
+        _pooling = manifest.Pooling;
+    }
+
+    /// <summary>A session over the model's already optimized graph at <paramref name="graphPath"/> with the weights
+    /// that all sessions of the model share (see <see cref="SharedWeights"/>).</summary>
+    internal static OnnxBatchRunner CreateShared(ModelManifest manifest, RuntimeOptions options, string graphPath, SharedWeights weights)
+    {
+        // The graph is already optimized: optimizing it again could only make new weights, which would not be shared.
+        using var sessionOptions = CreateSessionOptions(options, GraphOptimizationLevel.ORT_DISABLE_ALL);
+        weights.AddTo(sessionOptions);
+        var session = new InferenceSession(graphPath, sessionOptions, weights.PrePacked);
+        weights.Lease();
+        return new OnnxBatchRunner(manifest, session, weights);
+    }
+
+    private static InferenceSession CreateSession(string modelPath, RuntimeOptions options)
+    {
+        using var sessionOptions = CreateSessionOptions(options, GraphOptimizationLevel.ORT_ENABLE_ALL);
+        return new InferenceSession(modelPath, sessionOptions);
+    }
+
+    /// <summary>The model's input names to feed, and the width of its output, or why the graph does not fit.</summary>
+    private static (int Dimensions, string[] InputNames) Validate(ModelManifest manifest, InferenceSession session)
+    {
+        var inputs = session.InputMetadata.Keys.ToHashSet(StringComparer.Ordinal);
+        if (!inputs.Contains("input_ids") || !inputs.Contains("attention_mask"))
+        {
+            throw new InvalidOperationException($"Model '{manifest.Id}': the ONNX graph needs inputs input_ids and attention_mask; it has {string.Join(", ", inputs)}.");
+        }
+
+        if (!session.OutputMetadata.TryGetValue(OutputName, out var output) || output.Dimensions.Length != 3 || output.Dimensions[2] <= 0)
+        {
+            throw new InvalidOperationException($"Model '{manifest.Id}': the ONNX graph needs an output {OutputName} shaped [batch, sequence, hidden].");
+        }
+
+        string[] names = inputs.Contains("token_type_ids") ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+        return (output.Dimensions[2], names);
+    }
+
+    public int Dimensions { get; }
+
+    /// <summary>Whether this session uses weights shared with the model's other sessions.</summary>
+    internal bool SharesWeights => _weights is not null;
+    /// <summary>The options every session of the service is created with.</summary>
+    internal static SessionOptions CreateSessionOptions(RuntimeOptions options, GraphOptimizationLevel optimization)
+    {
+        var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = optimization,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = options.IntraOpThreads,
             InterOpNumThreads = 1,
@@ -39,28 +106,8 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
         // Spinning pays off inside a forward pass (workers stay awake between its ~100 operators) but not between
         // requests: stop spinning as soon as the last concurrent Run returns, so idle threads never steal the cores.
         sessionOptions.AddSessionConfigEntry("session.force_spinning_stop", "1");
-
-        _session = new InferenceSession(manifest.ModelPath, sessionOptions);
-        _pooling = manifest.Pooling;
-
-        var inputs = _session.InputMetadata.Keys.ToHashSet(StringComparer.Ordinal);
-        if (!inputs.Contains("input_ids") || !inputs.Contains("attention_mask"))
-        {
-            throw new InvalidOperationException($"Model '{manifest.Id}': the ONNX graph needs inputs input_ids and attention_mask; it has {string.Join(", ", inputs)}.");
-        }
-
-        _hasTokenTypes = inputs.Contains("token_type_ids");
-        _inputNames = _hasTokenTypes ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
-
-        if (!_session.OutputMetadata.TryGetValue(OutputName, out var output) || output.Dimensions.Length != 3 || output.Dimensions[2] <= 0)
-        {
-            throw new InvalidOperationException($"Model '{manifest.Id}': the ONNX graph needs an output {OutputName} shaped [batch, sequence, hidden].");
-        }
-
-        Dimensions = output.Dimensions[2];
+        return sessionOptions;
     }
-
-    public int Dimensions { get; }
 
     public void Run(IReadOnlyList<int[]> inputs, Span<float> output)
     {
@@ -121,5 +168,9 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
         }
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _session.Dispose();
+        Interlocked.Exchange(ref _weights, null)?.Release();
+    }
 }

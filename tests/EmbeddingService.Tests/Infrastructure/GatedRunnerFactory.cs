@@ -30,8 +30,18 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
         }
     }
 
-    public IBatchRunner Create(ModelManifest manifest, RuntimeOptions options)
+    /// <summary>The <c>Batching:LoneRequestThreads</c> value a host using these fakes needs: each fake gates one
+    /// session, so a model's passes (and its one warm-up pass) all go through the one gate.</summary>
+    public const string OneSession = "0";
+
+    public IReadOnlyList<IBatchRunner> Create(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions)
     {
+        if (sessions.Count != 1)
+        {
+            throw new InvalidOperationException($"The gated fakes stand for one session per model: set Batching:LoneRequestThreads to {OneSession}.");
+        }
+
+
         // The warm-up pass must not wait on the gate: the first batch is let through.
         var runner = new FakeBatchRunner(Gated);
         if (Gated && !HoldWarmUp)
@@ -44,7 +54,7 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
             _runners[manifest.Id] = runner;
         }
 
-        return runner;
+        return [runner];
     }
 
     public void Install(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IBatchRunnerFactory>(this));
