@@ -16,6 +16,10 @@ internal static class LoggingSetup
         var json = string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase);
         builder.Services.AddSerilog((services, logger) =>
         {
+            // An unhealthy readiness check is the service saying "loading" or "draining" (ModelCatalog logs those changes
+            // itself), not a fault: the health-check service's Error line for it would fire on every probe during each
+            // start and shutdown. Set first, so the Serilog section can still override it.
+            logger.MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogEventLevel.Fatal);
             logger.ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
@@ -36,9 +40,11 @@ internal static class LoggingSetup
         app.UseSerilogRequestLogging(options =>
         {
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            // Probes and scrapes are verbose whatever they answer: /health's 503 while loading or draining is its job.
             options.GetLevel = static (context, _, exception) =>
-                exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                exception is not null ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : LogEventLevel.Information;
             options.EnrichDiagnosticContext = static (diagnostics, context) =>
             {
