@@ -40,21 +40,29 @@ public sealed class BatchingOptions
     public bool AllowSpinning { get; set; }
 
     /// <summary>Intra-op threads of a second session per model that runs a batch with the model to itself (no other
-    /// batch running, nothing queued), its threads spinning during the pass; capped at the core count. 0 (default), or
-    /// a value not above the intra-op threads in effect (<see cref="ResolveIntraOpThreads"/>), turns it off. A lone pass on one thread is bound by reading the weights from memory
-    /// (~87 MB for all-MiniLM-L6-v2): two spinning threads cut the lone-request p50 from about +4 ms over the raw
-    /// batch-1 floor to about +1 ms (bench). The cost is a second copy of the weights per model (~96 MB RSS each).</summary>
+    /// batch running, nothing queued), its threads spinning during the pass. Not set: all cores up to
+    /// <see cref="AutoLoneRequestThreadsCap"/>; 0 turns it off; always capped at the core count, and off unless above the
+    /// intra-op threads in effect (<see cref="ResolveIntraOpThreads"/>). A lone pass on one thread is bound by reading
+    /// the weights from memory (~87 MB for all-MiniLM-L6-v2): on 2 cores, two spinning threads bring the lone-request
+    /// p50 from about +3.5-4 ms over the raw batch-1 floor to within ±0.5 ms of it (bench). Both sessions share one copy
+    /// of the weights, so the second costs ~35 MB of working memory per model, not a second ~90 MB copy.</summary>
     [Range(0, 256)]
-    public int LoneRequestThreads { get; set; }
+    public int? LoneRequestThreads { get; set; }
+
+    /// <summary>The most threads the lone-request session gets when <see cref="LoneRequestThreads"/> is not set: one
+    /// short input's pass is split into ~100 small operators, and spreading each over more threads stops paying.</summary>
+    public const int AutoLoneRequestThreadsCap = 4;
 
     /// <summary>The runner count in effect: as configured, else one per core.</summary>
     public int ResolveRunners(int processorCount) => Runners > 0 ? Runners : Math.Max(1, processorCount);
 
-    /// <summary>The lone-request session's thread count in effect: as configured, at most one per core; 0 (off) unless
-    /// that is more than <paramref name="intraOpThreads"/>.</summary>
+    /// <summary>The lone-request session's thread count in effect: as configured (else the cores, up to
+    /// <see cref="AutoLoneRequestThreadsCap"/>), at most one per core; 0 (off) unless that is more than
+    /// <paramref name="intraOpThreads"/>.</summary>
     public int ResolveLoneRequestThreads(int processorCount, int intraOpThreads)
     {
-        var threads = Math.Min(LoneRequestThreads, Math.Max(1, processorCount));
+        var cores = Math.Max(1, processorCount);
+        var threads = Math.Min(LoneRequestThreads ?? AutoLoneRequestThreadsCap, cores);
         return threads > intraOpThreads ? threads : 0;
     }
 

@@ -6,13 +6,17 @@ namespace EmbeddingService.Tests.Batching;
 public sealed class BatchingOptionsTests
 {
     [Theory]
-    [InlineData(0, 2, 1, 0)] // off by default
-    [InlineData(2, 2, 1, 2)] // two threads for a lone pass on 2 cores, one per pass otherwise
+    [InlineData(null, 2, 1, 2)] // by default every core for a lone pass on 2 cores, one thread per pass otherwise
+    [InlineData(null, 16, 1, 4)] // by default at most 4
+    [InlineData(null, 1, 1, 0)] // one core: nothing to gain
+    [InlineData(null, 8, 4, 0)] // by default not with passes already on 4 threads
+    [InlineData(0, 2, 1, 0)] // 0: off
+    [InlineData(2, 2, 1, 2)]
     [InlineData(8, 2, 1, 2)] // capped at the core count
     [InlineData(2, 1, 1, 0)] // one core: no more threads than the shared session has, so off
     [InlineData(2, 4, 2, 0)] // not more than the intra-op threads in effect: off
     [InlineData(4, 4, 2, 4)]
-    public void Lone_request_threads_are_capped_at_the_cores_and_off_unless_above_the_intra_op_threads(int configured, int cores, int intraOp, int expected)
+    public void Lone_request_threads_are_capped_at_the_cores_and_off_unless_above_the_intra_op_threads(int? configured, int cores, int intraOp, int expected)
     {
         var options = new BatchingOptions { LoneRequestThreads = configured };
         Assert.Equal(expected, options.ResolveLoneRequestThreads(cores, intraOp));
