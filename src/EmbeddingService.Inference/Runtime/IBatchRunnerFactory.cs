@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
 using EmbeddingService.Inference.Models;
 
 namespace EmbeddingService.Inference.Runtime;
@@ -13,8 +14,30 @@ public interface IBatchRunnerFactory
 
 /// <summary>ONNX Runtime sessions: one of its own for a model with one session; with more, sessions over one optimized
 /// graph that share one copy of the weights (<see cref="SharedWeights"/>).</summary>
-internal sealed partial class OnnxBatchRunnerFactory(ILogger<OnnxBatchRunnerFactory> logger) : IBatchRunnerFactory
+internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
 {
+    // One model at a time from export to sessions: an export briefly holds the model two or three times over (the
+    // parsed file, the session's tensors, the serialized output) and leaves ~90 MB in /tmp until the sessions exist;
+    // models load in parallel, so side by side they would set the process's peak memory and overflow a size-limited
+    // /tmp (a tmpfs counts against the container's memory; an emptyDir over its sizeLimit gets the pod evicted).
+    private static readonly Lock s_oneExportAtATime = new();
+
+    private readonly ILogger _logger;
+    private readonly string _tempRoot;
+
+    public OnnxBatchRunnerFactory(ILogger<OnnxBatchRunnerFactory> logger)
+        : this(logger, Path.GetTempPath())
+    {
+    }
+
+    /// <param name="tempRoot">Where the optimized model is written while loading (the temporary directory: <c>TMPDIR</c>
+    /// or <c>/tmp</c>, the one writable path in the image's read-only deployments).</param>
+    internal OnnxBatchRunnerFactory(ILogger<OnnxBatchRunnerFactory> logger, string tempRoot)
+    {
+        _logger = logger;
+        _tempRoot = tempRoot;
+    }
+
     public IReadOnlyList<IBatchRunner> Create(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions)
     {
         NativeHeap.Configure();
@@ -24,11 +47,11 @@ internal sealed partial class OnnxBatchRunnerFactory(ILogger<OnnxBatchRunnerFact
             {
                 return CreateSharing(manifest, sessions);
             }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OnnxRuntimeException or InvalidDataException)
             {
                 // Sharing needs a writable temporary folder and a graph ONNX Runtime can save; without them the model still
                 // loads, with a copy of the weights per session. A model that cannot load at all fails again below.
-                Log.NotShared(logger, manifest.Id, ex);
+                Log.NotShared(_logger, manifest.Id, ex);
             }
         }
 
@@ -37,19 +60,23 @@ internal sealed partial class OnnxBatchRunnerFactory(ILogger<OnnxBatchRunnerFact
 
     private OnnxBatchRunner[] CreateSharing(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions)
     {
-        // The optimized files are only read while the sessions are created.
-        using var export = OptimizedModelExport.Create(manifest.ModelPath);
-        var weights = SharedWeights.Load(export.GraphPath);
-        try
+        lock (s_oneExportAtATime)
         {
-            var runners = CreateAll(sessions, options => OnnxBatchRunner.CreateShared(manifest, options, export.GraphPath, weights));
-            Log.Shared(logger, manifest.Id, sessions.Count, weights.Count, weights.Bytes / (1024.0 * 1024.0));
-            return runners;
-        }
-        finally
-        {
-            // The sessions hold their own leases now.
-            weights.Release();
+            // The optimized files are needed until the sessions exist (ONNX Runtime checks that the weights file is
+            // there, though every weight in it is given from memory), then deleted.
+            using var export = OptimizedModelExport.Create(manifest.ModelPath, _tempRoot);
+            var weights = SharedWeights.Load(export.GraphPath);
+            try
+            {
+                var runners = CreateAll(sessions, options => OnnxBatchRunner.CreateShared(manifest, options, export.GraphPath, weights));
+                Log.Shared(_logger, manifest.Id, sessions.Count, weights.Count, weights.Bytes / (1024.0 * 1024.0));
+                return runners;
+            }
+            finally
+            {
+                // The sessions hold their own leases now.
+                weights.Release();
+            }
         }
     }
 

@@ -87,8 +87,8 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
 
     public int Dimensions { get; }
 
-    /// <summary>Whether this session uses weights shared with the model's other sessions.</summary>
-    internal bool SharesWeights => _weights is not null;
+    /// <summary>The weights this session shares with the model's other sessions, if it does.</summary>
+    internal SharedWeights? Weights => _weights;
     /// <summary>The options every session of the service is created with.</summary>
     internal static SessionOptions CreateSessionOptions(RuntimeOptions options, GraphOptimizationLevel optimization)
     {

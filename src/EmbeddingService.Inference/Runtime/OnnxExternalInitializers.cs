@@ -123,10 +123,33 @@ internal static class OnnxExternalInitializers
             }
         }
 
-        return dataLocation == DataLocationExternal && location is not null && length >= 0
-            ? new ExternalInitializer(name, (TensorElementType)elementType, shape.ToArray(), location, offset, length)
-            : null;
+        if (dataLocation != DataLocationExternal || location is null)
+        {
+            return null;
+        }
+
+        // Only what ONNX Runtime itself writes is accepted: a plain file name beside the graph, and an extent that
+        // holds exactly the tensor.
+        var type = (TensorElementType)elementType;
+        var elements = shape.Aggregate(1L, static (product, dimension) => dimension < 0 ? -1 : checked(product * dimension));
+        if (location != Path.GetFileName(location) || location is "" or "." or ".." || offset < 0 || elements < 0
+            || ElementSize(type) is not { } size || length != checked(elements * size))
+        {
+            throw new InvalidDataException($"Initializer '{name}' has an external extent ONNX Runtime would not write: {location} at {offset}, {length} bytes for {type} {string.Join('x', shape)}.");
+        }
+
+        return new ExternalInitializer(name, type, shape.ToArray(), location, offset, length);
     }
+
+    /// <summary>Bytes per element of the fixed-size tensor types; null for strings and sub-byte types.</summary>
+    private static int? ElementSize(TensorElementType type) => type switch
+    {
+        TensorElementType.Float or TensorElementType.Int32 or TensorElementType.UInt32 => 4,
+        TensorElementType.Int64 or TensorElementType.UInt64 or TensorElementType.Double => 8,
+        TensorElementType.Float16 or TensorElementType.BFloat16 or TensorElementType.Int16 or TensorElementType.UInt16 => 2,
+        TensorElementType.Int8 or TensorElementType.UInt8 or TensorElementType.Bool => 1,
+        _ => null,
+    };
 
     /// <summary>A <c>StringStringEntryProto</c>: key (1), value (2).</summary>
     private static (string Key, string Value) ReadStringPair(WireReader entry)

@@ -16,9 +16,6 @@ internal sealed class OptimizedModelExport : IDisposable
     private const string GraphFileName = "model.onnx";
     private const string WeightsFileName = "model.onnx.data";
 
-    // One export at a time: each briefly holds a model two or three times over (the parsed file, the session's tensors,
-    // the serialized output), and models load in parallel, so exports side by side would set the process's peak memory.
-    private static readonly Lock s_oneAtATime = new();
 
     private OptimizedModelExport(string folder)
     {
@@ -29,11 +26,19 @@ internal sealed class OptimizedModelExport : IDisposable
 
     public string GraphPath => Path.Combine(Folder, GraphFileName);
 
-    /// <summary>Optimizes <paramref name="modelPath"/> into a new folder in the temporary directory (<c>TMPDIR</c>, or
-    /// <c>/tmp</c>: the one writable path in the image's read-only deployments).</summary>
-    public static OptimizedModelExport Create(string modelPath)
+    /// <summary>Optimizes <paramref name="modelPath"/> into a new folder under <paramref name="tempRoot"/>.</summary>
+    public static OptimizedModelExport Create(string modelPath, string tempRoot)
     {
-        var folder = Directory.CreateTempSubdirectory("embeddingservice-model-").FullName;
+        var folder = Path.Combine(tempRoot, "embeddingservice-model-" + Path.GetRandomFileName());
+        // Owner-only, like Directory.CreateTempSubdirectory: the weights file is read back into memory from here.
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+        }
+        else
+        {
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         var export = new OptimizedModelExport(folder);
         try
         {
@@ -47,11 +52,8 @@ internal sealed class OptimizedModelExport : IDisposable
             options.LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR;
             // A throw-away session: re-laying out its weights for fast matrix multiplies would only cost time and memory.
             options.AddSessionConfigEntry("session.disable_prepacking", "1");
-            lock (s_oneAtATime)
+            using (new InferenceSession(modelPath, options))
             {
-                using (new InferenceSession(modelPath, options))
-                {
-                }
             }
 
             return export;

@@ -18,7 +18,8 @@ internal static class LoggingSetup
         {
             // An unhealthy readiness check is the service saying "loading" or "draining" (ModelCatalog logs those changes
             // itself), not a fault: the health-check service's Error line for it would fire on every probe during each
-            // start and shutdown. Set first, so the Serilog section can still override it.
+            // start and shutdown. This also silences a check that throws; ours only read state (the catalog's, or none).
+            // Set first, so the Serilog section can still override it.
             logger.MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogEventLevel.Fatal);
             logger.ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using EmbeddingService.Inference;
 using EmbeddingService.Inference.Models;
@@ -20,7 +21,7 @@ public sealed class SharedWeightsTests
     {
         var manifest = Manifest(modelId);
         string folder;
-        using (var export = OptimizedModelExport.Create(manifest.ModelPath))
+        using (var export = OptimizedModelExport.Create(manifest.ModelPath, Path.GetTempPath()))
         {
             folder = export.Folder;
             var initializers = OnnxExternalInitializers.Read(export.GraphPath);
@@ -57,12 +58,19 @@ public sealed class SharedWeightsTests
         var expected = new float[inputs.Length * own.Dimensions];
         own.Run(inputs, expected);
 
-        var factory = new OnnxBatchRunnerFactory(NullLogger<OnnxBatchRunnerFactory>.Instance);
+        var logger = new FakeLogger<OnnxBatchRunnerFactory>();
+        var factory = new OnnxBatchRunnerFactory(logger);
         var runners = factory.Create(manifest, [new RuntimeOptions(1, AllowSpinning: false), new RuntimeOptions(2, AllowSpinning: true)]);
         Assert.Equal(2, runners.Count);
+        // Sharing, not the fallback (which logs a warning with the reason).
+        var warnings = logger.Collector.GetSnapshot().Where(static r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).ToArray();
+        Assert.True(warnings.Length == 0, string.Join(Environment.NewLine, warnings.Select(static r => $"{r.Message} {r.Exception}")));
+        var weights = Assert.IsType<OnnxBatchRunner>(runners[0]).Weights;
         try
         {
-            Assert.All(runners, static r => Assert.True(Assert.IsType<OnnxBatchRunner>(r).SharesWeights));
+            Assert.NotNull(weights);
+            Assert.Same(weights, Assert.IsType<OnnxBatchRunner>(runners[1]).Weights);
+            Assert.Equal(2, weights.References);
             foreach (var runner in runners)
             {
                 // As one batch, and one input at a time.
@@ -79,8 +87,11 @@ public sealed class SharedWeightsTests
                 AssertClose(expected, single);
             }
 
-            // The weights outlive the first session: the second still runs (and still agrees) once it is gone.
+            // The weights outlive the first session (disposing it twice lets go once): the second still runs, and still
+            // agrees, once it is gone; the memory goes with the last session.
             ((IDisposable)runners[0]).Dispose();
+            ((IDisposable)runners[0]).Dispose();
+            Assert.Equal(1, weights.References);
             var after = new float[expected.Length];
             runners[1].Run(inputs, after);
             AssertClose(expected, after);
@@ -92,6 +103,49 @@ public sealed class SharedWeightsTests
                 ((IDisposable)runner).Dispose();
             }
         }
+
+        Assert.Equal(0, weights.References);
+    }
+
+    [Fact]
+    public void Without_a_writable_temporary_folder_each_session_loads_its_own_weights_and_gives_the_same_vectors()
+    {
+        var manifest = Manifest("all-MiniLM-L6-v2");
+        var tokenizer = ModelTokenizer.Create(manifest);
+        var input = tokenizer.Encode("A man is playing a guitar.", truncate: true, TruncationDirection.Right).Ids;
+        using var own = new OnnxBatchRunner(manifest, new RuntimeOptions(1, AllowSpinning: false));
+        var expected = new float[own.Dimensions];
+        own.Run([input], expected);
+
+        // A regular file where the temporary folder should be: nothing can be created under it.
+        var notAFolder = Path.GetTempFileName();
+        try
+        {
+            var factory = new OnnxBatchRunnerFactory(NullLogger<OnnxBatchRunnerFactory>.Instance, notAFolder);
+            var runners = factory.Create(manifest, [new RuntimeOptions(1, AllowSpinning: false), new RuntimeOptions(2, AllowSpinning: true)]);
+            try
+            {
+                Assert.Equal(2, runners.Count);
+                foreach (var runner in runners)
+                {
+                    Assert.Null(Assert.IsType<OnnxBatchRunner>(runner).Weights);
+                    var actual = new float[runner.Dimensions];
+                    runner.Run([input], actual);
+                    AssertClose(expected, actual);
+                }
+            }
+            finally
+            {
+                foreach (var runner in runners)
+                {
+                    ((IDisposable)runner).Dispose();
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(notAFolder);
+        }
     }
 
     [Fact]
@@ -100,7 +154,7 @@ public sealed class SharedWeightsTests
         var factory = new OnnxBatchRunnerFactory(NullLogger<OnnxBatchRunnerFactory>.Instance);
         var runners = factory.Create(Manifest("all-MiniLM-L6-v2"), [new RuntimeOptions(1, AllowSpinning: false)]);
         using var runner = Assert.IsType<OnnxBatchRunner>(Assert.Single(runners));
-        Assert.False(runner.SharesWeights);
+        Assert.Null(runner.Weights);
         Assert.Equal(384, runner.Dimensions);
     }
 
@@ -117,6 +171,58 @@ public sealed class SharedWeightsTests
         {
             File.Delete(path);
         }
+    }
+
+    [Theory]
+    [InlineData("model.onnx.data", 16, 8, null)] // what ONNX Runtime writes: parsed
+    [InlineData("../model.onnx.data", 16, 8, "extent")] // not a plain file name beside the graph
+    [InlineData("/etc/passwd", 16, 8, "extent")]
+    [InlineData("model.onnx.data", -8, 8, "extent")] // negative offset
+    [InlineData("model.onnx.data", 16, 12, "extent")] // length is not 2 floats
+    public void External_extents_are_read_only_as_onnx_runtime_writes_them(string location, long offset, long length, string? error)
+    {
+        // ModelProto { graph { initializer { dims: 2, data_type: FLOAT, name: "w", external_data: location/offset/length,
+        // data_location: EXTERNAL } } }, written field by field.
+        var tensor = Concat(Varint(1 << 3), Varint(2), Varint(2 << 3), Varint(1), Bytes(8, "w"u8.ToArray()),
+            Bytes(13, Pair("location", location)), Bytes(13, Pair("offset", offset.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+            Bytes(13, Pair("length", length.ToString(System.Globalization.CultureInfo.InvariantCulture))), Varint(14 << 3), Varint(1));
+        var model = Concat(Varint(1 << 3), Varint(8), Bytes(7, Bytes(5, tensor)));
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllBytes(path, model);
+            if (error is null)
+            {
+                var initializer = Assert.Single(OnnxExternalInitializers.Read(path));
+                Assert.Equal(("w", TensorElementType.Float, 16L, 8L), (initializer.Name, initializer.ElementType, initializer.Offset, initializer.Length));
+                Assert.Equal([2L], initializer.Shape);
+            }
+            else
+            {
+                Assert.Contains(error, Assert.Throws<InvalidDataException>(() => OnnxExternalInitializers.Read(path)).Message);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        static byte[] Varint(long value)
+        {
+            var bytes = new List<byte>();
+            var v = (ulong)value;
+            do
+            {
+                bytes.Add((byte)((v & 0x7F) | (v > 0x7F ? 0x80UL : 0)));
+                v >>= 7;
+            }
+            while (v != 0);
+            return bytes.ToArray();
+        }
+
+        static byte[] Bytes(int field, byte[] payload) => Concat(Varint(field << 3 | 2), Varint(payload.Length), payload);
+        static byte[] Pair(string key, string value) => Concat(Bytes(1, System.Text.Encoding.UTF8.GetBytes(key)), Bytes(2, System.Text.Encoding.UTF8.GetBytes(value)));
+        static byte[] Concat(params byte[][] parts) => parts.SelectMany(static p => p).ToArray();
     }
 
     private static ModelManifest Manifest(string modelId) =>
