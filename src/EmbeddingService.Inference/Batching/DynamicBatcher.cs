@@ -26,9 +26,7 @@ namespace EmbeddingService.Inference.Batching;
 /// With a lone-request runner (<see cref="BatchingOptions.LoneRequestThreads"/>), a batch that starts while no other batch
 /// of the model runs and nothing else waits goes to that runner, whose session runs one pass on several threads: the
 /// lone request gets the latency of a multi-threaded pass, while concurrent batches keep the one-thread-per-pass layout
-/// that gives the best throughput. A request that finds the model idle and fits in one batch runs that pass on its own
-/// thread, inside <see cref="EmbedAsync"/>: no runner thread to wake and no thread to wake for the response (on this
-/// project's VM each wake-up costs tens of microseconds). Draining waits for such passes too.
+/// that gives the best throughput.
 /// </para>
 /// </summary>
 internal sealed partial class DynamicBatcher : IAsyncDisposable
@@ -93,7 +91,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
 
         var job = new EmbeddingJob(inputs, _runner.Dimensions);
-        Batch? inline = null;
         lock (_gate)
         {
             if (_completing)
@@ -102,32 +99,11 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                 throw new EmbeddingException(EmbeddingErrorKind.Unhealthy, "The service is shutting down.");
             }
 
-            var alone = _loneRunner is not null && _running == 0 && _queued.Count == 0 && _planned.Count == 0;
             _queued.Add(job);
-            if (alone)
-            {
-                PlanWindow();
-                if (_planned.Count == 1 && _queued.Count == 0)
-                {
-                    // The model is idle and this whole request is one batch: run it right here, on the lone-request
-                    // runner, rather than wake a runner thread for it and another thread for the response.
-                    inline = _planned.Dequeue();
-                    _running++;
-                }
-            }
-
-            if (inline is null)
-            {
-                Monitor.Pulse(_gate);
-            }
+            Monitor.Pulse(_gate);
         }
 
         job.RegisterCancellation(cancellationToken);
-        if (inline is not null)
-        {
-            RunBatch(inline, new List<int[]>(inline.Items.Count), _loneRunner!);
-        }
-
         var timings = await job.Completion.ConfigureAwait(false);
         return (job.Output, timings);
     }
@@ -167,15 +143,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         foreach (var thread in _runnerThreads)
         {
             thread.Join();
-        }
-
-        // A lone pass running on a caller's thread (EmbedAsync) must end before the sessions may be released.
-        lock (_gate)
-        {
-            while (_running > 0)
-            {
-                Monitor.Wait(_gate);
-            }
         }
     }
 
@@ -302,11 +269,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         lock (_gate)
         {
             _running--;
-            if (_running == 0 && _completing)
-            {
-                // JoinRunners may be waiting for the last pass.
-                Monitor.PulseAll(_gate);
-            }
         }
     }
 

@@ -50,8 +50,8 @@ public sealed class DynamicBatcherTests
         await using var batcher = CreateBatcher(shared, runners: 2, loneRunner: lone);
         var cancellation = TestContext.Current.CancellationToken;
 
-        // Nothing else runs or waits: the lone-request runner takes it (on the caller's thread, so from another one here).
-        var first = Task.Run(() => batcher.EmbedAsync(Inputs(1), cancellation), cancellation);
+        // Nothing else runs or waits: the lone-request runner takes it.
+        var first = batcher.EmbedAsync(Inputs(1), cancellation);
         await lone.Started.WaitAsync(s_timeout, cancellation);
 
         // A second request while the first still runs: the other runner takes it, on the shared runner.
@@ -70,45 +70,6 @@ public sealed class DynamicBatcherTests
 
         Assert.Equal([1, 3], lone.Batches.Select(static b => b.Single()[1]));
         Assert.Equal([2], shared.Batches.Select(static b => b.Single()[1]));
-    }
-
-    [Fact]
-    public async Task A_request_that_has_the_idle_model_to_itself_runs_on_the_callers_thread_and_is_done_on_return()
-    {
-        var shared = new FakeBatchRunner();
-        var lone = new FakeBatchRunner();
-        await using var batcher = CreateBatcher(shared, runners: 2, loneRunner: lone);
-        var caller = Environment.CurrentManagedThreadId;
-        var embedded = batcher.EmbedAsync(Inputs(7, 8), TestContext.Current.CancellationToken);
-
-        // No hand-off to a runner thread and back: the task is complete when EmbedAsync returns.
-        Assert.True(embedded.IsCompletedSuccessfully);
-        Assert.Equal([caller], lone.Threads);
-        var (vectors, _) = await embedded;
-        Assert.Equal(new float[] { 7, 3, 8, 4 }, vectors); // (first id, length) per input, in order
-        Assert.Empty(shared.Batches);
-    }
-
-    [Fact]
-    public async Task Draining_waits_for_a_lone_pass_running_on_a_callers_thread()
-    {
-        var shared = new FakeBatchRunner();
-        var lone = new FakeBatchRunner(gated: true);
-        await using var batcher = CreateBatcher(shared, runners: 2, loneRunner: lone);
-        var cancellation = TestContext.Current.CancellationToken;
-        var embedded = Task.Run(() => batcher.EmbedAsync(Inputs(1), cancellation), cancellation);
-        await lone.Started.WaitAsync(s_timeout, cancellation);
-
-        // The runner threads have nothing to do and stop, but the pass on the caller's thread still holds the session.
-        // (A bounded wait that can only catch a wrong early finish: with the gate closed, a correct drain cannot end.)
-        var drained = batcher.DrainAsync(cancellation);
-        await Task.WhenAny(drained, Task.Delay(TimeSpan.FromMilliseconds(300), cancellation));
-        Assert.False(drained.IsCompleted, "Drained while a lone pass was still running.");
-
-        lone.Release();
-        await drained.WaitAsync(s_timeout, cancellation);
-        Assert.True(embedded.IsCompletedSuccessfully);
-        Assert.Equal(1, (await embedded).Vectors[0]);
     }
 
     [Fact]

@@ -21,9 +21,6 @@ internal sealed class FakeBatchRunner : IBatchRunner
     /// <summary>Every batch run so far, as the list of its rows' ids.</summary>
     public List<List<int[]>> Batches { get; } = [];
 
-    /// <summary>The managed thread of every batch run so far.</summary>
-    public List<int> Threads { get; } = [];
-
     /// <summary>Signalled each time a batch starts (before the gate).</summary>
     public SemaphoreSlim Started { get; } = new(0);
 
@@ -36,7 +33,6 @@ internal sealed class FakeBatchRunner : IBatchRunner
         lock (_lock)
         {
             Batches.Add(inputs.Select(static i => i.ToArray()).ToList());
-            Threads.Add(Environment.CurrentManagedThreadId);
         }
 
         Started.Release();
