@@ -16,7 +16,6 @@ internal sealed class OptimizedModelExport : IDisposable
     private const string GraphFileName = "model.onnx";
     private const string WeightsFileName = "model.onnx.data";
 
-
     private OptimizedModelExport(string folder)
     {
         Folder = folder;
@@ -39,6 +38,7 @@ internal sealed class OptimizedModelExport : IDisposable
         {
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
+
         var export = new OptimizedModelExport(folder);
         try
         {

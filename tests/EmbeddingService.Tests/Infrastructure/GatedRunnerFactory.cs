@@ -41,7 +41,6 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
             throw new InvalidOperationException($"The gated fakes stand for one session per model: set Batching:LoneRequestThreads to {OneSession}.");
         }
 
-
         // The warm-up pass must not wait on the gate: the first batch is let through.
         var runner = new FakeBatchRunner(Gated);
         if (Gated && !HoldWarmUp)
