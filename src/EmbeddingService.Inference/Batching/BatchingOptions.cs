@@ -20,7 +20,8 @@ public sealed class BatchingOptions
     /// <summary>The most padded tokens (longest input × batch size) in one forward pass; an input longer than this runs
     /// alone. Large budgets are slower per token on CPU (the activations outgrow the core's cache) and make ONNX Runtime's
     /// arena grow with the largest shape: 8192 measured ~1 GB peak RSS and 0.14× the raw mixed-length rate; 1024 about
-    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (bench/README.md).</summary>
+    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (with <see cref="LoneRequestThreads"/> off; with it on, 463-470 MB
+    /// and 0.93-1.02×: bench/README.md).</summary>
     [Range(16, 1_048_576)]
     public int MaxBatchTokens { get; set; } = 256;
 

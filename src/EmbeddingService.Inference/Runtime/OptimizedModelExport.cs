@@ -29,7 +29,9 @@ internal sealed class OptimizedModelExport : IDisposable
     public static OptimizedModelExport Create(string modelPath, string tempRoot)
     {
         var folder = Path.Combine(tempRoot, "embeddingservice-model-" + Path.GetRandomFileName());
-        // Owner-only, like Directory.CreateTempSubdirectory: the weights file is read back into memory from here.
+        // Owner-only (the weights file is read back into memory from here) and random-named; unlike
+        // Directory.CreateTempSubdirectory, an existing folder of that name would be reused, so the name is what
+        // keeps it ours.
         if (OperatingSystem.IsWindows())
         {
             Directory.CreateDirectory(folder);
