@@ -89,6 +89,7 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
 
     /// <summary>The weights this session shares with the model's other sessions, if it does.</summary>
     internal SharedWeights? Weights => _weights;
+
     /// <summary>The options every session of the service is created with.</summary>
     internal static SessionOptions CreateSessionOptions(RuntimeOptions options, GraphOptimizationLevel optimization)
     {

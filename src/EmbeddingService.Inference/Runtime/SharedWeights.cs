@@ -16,8 +16,8 @@ internal sealed unsafe class SharedWeights
 {
     private const nuint Alignment = 64;
 
-    private readonly List<(string Name, OrtValue Value)> _initializers = [];
-    private readonly List<nint> _blocks = [];
+    // Each initializer's tensor and the native block it is a view of.
+    private readonly List<(string Name, OrtValue Value, nint Block)> _initializers = [];
     private int _references = 1;
 
     private SharedWeights()
@@ -62,7 +62,7 @@ internal sealed unsafe class SharedWeights
     /// <summary>Makes the sessions created with <paramref name="options"/> use these weights instead of loading their own.</summary>
     public void AddTo(SessionOptions options)
     {
-        foreach (var (name, value) in _initializers)
+        foreach (var (name, value, _) in _initializers)
         {
             options.AddInitializer(name, value);
         }
@@ -84,13 +84,14 @@ internal sealed unsafe class SharedWeights
             return;
         }
 
-        foreach (var (_, value) in _initializers)
+        // The tensors are views of the blocks: dispose them first.
+        foreach (var (_, value, _) in _initializers)
         {
             value.Dispose();
         }
 
         PrePacked.Dispose();
-        foreach (var block in _blocks)
+        foreach (var (_, _, block) in _initializers)
         {
             NativeMemory.AlignedFree((void*)block);
         }
@@ -102,22 +103,30 @@ internal sealed unsafe class SharedWeights
         // ONNX Runtime's own allocations.
         var size = (nuint)Math.Max(initializer.Length, 1);
         var block = NativeMemory.AlignedAlloc(size, Alignment);
-        _blocks.Add((nint)block);
-        var read = 0L;
-        while (read < initializer.Length)
+        try
         {
-            var chunk = (int)Math.Min(initializer.Length - read, int.MaxValue);
-            var n = RandomAccess.Read(file, new Span<byte>((byte*)block + read, chunk), initializer.Offset + read);
-            if (n == 0)
+            var read = 0L;
+            while (read < initializer.Length)
             {
-                throw new InvalidDataException($"The weights file ends before initializer '{initializer.Name}' does.");
+                var chunk = (int)Math.Min(initializer.Length - read, int.MaxValue);
+                var n = RandomAccess.Read(file, new Span<byte>((byte*)block + read, chunk), initializer.Offset + read);
+                if (n == 0)
+                {
+                    throw new InvalidDataException($"The weights file ends before initializer '{initializer.Name}' does.");
+                }
+
+                read += n;
             }
 
-            read += n;
+            var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, initializer.ElementType, initializer.Shape, (nint)block, initializer.Length);
+            _initializers.Add((initializer.Name, value, (nint)block));
+        }
+        catch
+        {
+            NativeMemory.AlignedFree(block);
+            throw;
         }
 
-        var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, initializer.ElementType, initializer.Shape, (nint)block, initializer.Length);
-        _initializers.Add((initializer.Name, value));
         Bytes += initializer.Length;
     }
 }
