@@ -28,7 +28,8 @@ if (options.Soak)
     return;
 }
 
-var load = await ServiceLoad.MeasureAsync(driver, service, workloads, options);
+var load = await ServiceLoad.MeasureAsync(driver, service, workloads, options,
+    beforeOneConnection: raw.Count > 0 ? () => raw.Add(RawRun.MeasureLoneFloorAgain(options, workloads)) : null);
 var peakRss = service.PeakRssMb();
 Report.Service(load, peakRss, service.TimeToReady);
 if (raw.Count > 0)

@@ -44,7 +44,10 @@ internal static class Report
     public static void Ratios(IReadOnlyList<RawResult> raw, IReadOnlyList<LoadResult> service, double peakRssMb, TimeSpan ready)
     {
         var rawBest = raw.Where(static r => r.Workload == "short").MaxBy(static r => r.SentencesPerSecond)!;
-        var rawLone = raw.Where(static r => r.Workload == "short" && r.BatchSize == 1 && r.Layout.Runners == 1).MinBy(static r => r.P50Ms)!;
+        // The lowest batch-1 p50 of the one-caller layouts, in the raw phase or measured again just before the
+        // 1-connection level: the stricter floor counts.
+        var rawLone = raw.Where(static r => r.Workload is "short" or RawRun.AgainWorkload && r.BatchSize == 1 && r.Layout.Runners == 1).MinBy(static r => r.P50Ms)!;
+        var rawLoneAgain = raw.FirstOrDefault(static r => r.Workload == RawRun.AgainWorkload);
         var rawSorted = raw.Where(static r => r.Workload == "mixed sorted").MaxBy(static r => r.SentencesPerSecond)!;
         var at1 = service.Single(static r => r.Name == "short" && r.Connections == 1);
         var at64 = service.Single(static r => r.Name == "short" && r.Connections == 64);
@@ -57,7 +60,8 @@ internal static class Report
         Row("service@64 / raw best short", at64.SentencesPerSecond / rawBest.SentencesPerSecond, "x", ">= 0.9x", v => v >= 0.9,
             $"{at64.SentencesPerSecond:F0} / {rawBest.SentencesPerSecond:F0} ({rawBest.Layout}, batch {rawBest.BatchSize})");
         Row("p50@1 - raw batch-1 p50", at1.P50Ms - rawLone.P50Ms, " ms", "<= +1 ms", v => v <= 1,
-            $"{at1.P50Ms:F2} - {rawLone.P50Ms:F2} ({rawLone.Layout}); the HTTP round trip alone takes {floor.P50Ms:F2}");
+            $"{at1.P50Ms:F2} - {rawLone.P50Ms:F2} ({rawLone.Layout}{(ReferenceEquals(rawLone, rawLoneAgain) ? ", again before 1 connection" : "")}"
+            + $"{(rawLoneAgain is null || ReferenceEquals(rawLone, rawLoneAgain) ? "" : $"; {rawLoneAgain.P50Ms:F2} again before 1 connection")}); the HTTP round trip alone takes {floor.P50Ms:F2}");
         Row("p99@64 / p50@64", at64.P99Ms / at64.P50Ms, "x", "<= 3x", v => v <= 3, $"{at64.P99Ms:F1} / {at64.P50Ms:F1} ms");
         Row("mixed / raw sorted best", mixed.SentencesPerSecond / rawSorted.SentencesPerSecond, "x", ">= 0.9x", v => v >= 0.9,
             $"{mixed.SentencesPerSecond:F0} / {rawSorted.SentencesPerSecond:F0} ({rawSorted.Layout}, batch {rawSorted.BatchSize})");

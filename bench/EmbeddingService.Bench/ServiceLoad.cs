@@ -10,7 +10,10 @@ internal static class ServiceLoad
     public const int MixedPerRequest = 32;
     private const int MixedConnections = 4;
 
-    public static async Task<List<LoadResult>> MeasureAsync(LoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options)
+    /// <param name="beforeOneConnection">Runs just before the 1-connection level, while the service idles (the raw
+    /// batch-1 floor again); null for none.</param>
+    public static async Task<List<LoadResult>> MeasureAsync(LoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options,
+        Action? beforeOneConnection = null)
     {
         var results = new List<LoadResult>();
         var warmup = options.Quick ? 1.0 : 2.0;
@@ -24,6 +27,11 @@ internal static class ServiceLoad
         results.Add(Log(await driver.RunAsync("http floor", 1, 0, body: null, warmup, options.LoadSeconds / 2, service)));
         foreach (var connections in new[] { 1, 8, 64 })
         {
+            if (connections == 1)
+            {
+                beforeOneConnection?.Invoke();
+            }
+
             results.Add(Log(await driver.RunAsync("short", connections, 1,
                 i => RequestBodies.Embed([workloads.Short(i)], options.Model), warmup, options.LoadSeconds, service)));
         }

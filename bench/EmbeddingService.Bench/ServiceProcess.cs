@@ -14,12 +14,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
     private const int SigTerm = 15;
 
     private readonly Process _process;
-    private readonly Queue<string> _lastLines = new();
+    private readonly string _logPath;
 
-    private ServiceProcess(Process process, Uri baseAddress)
+    private ServiceProcess(Process process, Uri baseAddress, string logPath)
     {
         _process = process;
         BaseAddress = baseAddress;
+        _logPath = logPath;
     }
 
     public Uri BaseAddress { get; }
@@ -38,13 +39,19 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
 
         var baseAddress = new Uri($"http://127.0.0.1:{(options.Port > 0 ? options.Port : FreePort())}/");
-        var info = new ProcessStartInfo("dotnet")
+        // The service logs a line per request. It writes them to a file, not to a pipe this process reads: reading them
+        // here would wake a thread of the bench for every request, on the same cores as the forward pass being timed (a
+        // log collector reads them elsewhere in production). `exec` keeps the service's process id.
+        var logPath = Path.Combine(Path.GetTempPath(), $"embeddingservice-bench-{Environment.ProcessId}.log");
+        var info = new ProcessStartInfo("/bin/sh")
         {
             WorkingDirectory = Path.GetDirectoryName(options.ServiceDll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$0\" \"$@\" > \"$LOG\" 2>&1");
+        info.Environment["LOG"] = logPath;
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(options.ServiceDll);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
@@ -55,11 +62,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
         var started = Stopwatch.GetTimestamp();
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
-        var service = new ServiceProcess(process, baseAddress);
-        process.OutputDataReceived += (_, e) => service.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var service = new ServiceProcess(process, baseAddress, logPath);
 
         try
         {
@@ -121,19 +124,25 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The highest resident set size so far (VmHWM), in MB.</summary>
     public double PeakRssMb() => ReadStatusKb("VmHWM:") / 1024.0;
 
-    /// <summary>The service's last output lines (for errors).</summary>
+    /// <summary>The service's last output lines (for errors), and where the rest is.</summary>
     public string LastLines()
     {
-        lock (_lastLines)
+        try
         {
-            return string.Join('\n', _lastLines);
+            return string.Join('\n', File.ReadLines(_logPath).TakeLast(40)) + $"\n(the whole log: {_logPath})";
+        }
+        catch (IOException ex)
+        {
+            return $"(no log at {_logPath}: {ex.Message})";
         }
     }
 
-    /// <summary>Asks for a graceful stop (SIGTERM: drain, then exit); kills it after 15 s.</summary>
+    /// <summary>Asks for a graceful stop (SIGTERM: drain, then exit); kills it after 15 s. Deletes the log unless the
+    /// service had already exited by itself (then the log is what explains it).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        var stoppedByItself = _process.HasExited;
+        if (!stoppedByItself)
         {
             _ = Kill(_process.Id, SigTerm);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
@@ -148,6 +157,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (!stoppedByItself)
+        {
+            File.Delete(_logPath);
+        }
     }
 
     private static int FreePort()
@@ -173,23 +186,6 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
 
         return 0;
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_lastLines)
-        {
-            _lastLines.Enqueue(line);
-            if (_lastLines.Count > 40)
-            {
-                _lastLines.Dequeue();
-            }
-        }
     }
 
     [DllImport("libc", EntryPoint = "kill")]
