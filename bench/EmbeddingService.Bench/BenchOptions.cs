@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The command line: <c>[--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--service-dll PATH] [--env KEY=VALUE]... [--port N]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--service-dll PATH] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -16,6 +16,9 @@ internal sealed record BenchOptions
     public bool RawOnly { get; init; }
 
     public double SoakMinutes { get; init; } = 10;
+
+    /// <summary>What generates the HTTP load: wrk when it is on the PATH (default), or the built-in HttpClient driver.</summary>
+    public LoadDriverChoice Driver { get; init; } = LoadDriverChoice.Auto;
 
     public string Model { get; init; } = "all-MiniLM-L6-v2";
 
@@ -56,7 +59,16 @@ internal sealed record BenchOptions
                 "--service-dll" => options with { ServiceDll = Path.GetFullPath(Next()) },
                 "--eval-dir" => options with { EvalDir = Path.GetFullPath(Next()) },
                 "--env" => AddEnvironment(options, environment, Next()),
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+                "--driver" => options with
+                {
+                    Driver = Next() switch
+                    {
+                        "wrk" => LoadDriverChoice.Wrk,
+                        "httpclient" => LoadDriverChoice.HttpClient,
+                        var other => throw new ArgumentException($"--driver wants wrk or httpclient, got '{other}'."),
+                    },
+                },
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
             };
         }
 
@@ -99,4 +111,13 @@ internal sealed record BenchOptions
 
         return Directory.GetCurrentDirectory();
     }
+}
+
+/// <summary>The <c>--driver</c> option.</summary>
+internal enum LoadDriverChoice
+{
+    /// <summary>wrk if it is on the PATH, else HttpClient.</summary>
+    Auto,
+    Wrk,
+    HttpClient,
 }

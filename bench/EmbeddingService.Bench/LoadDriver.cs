@@ -19,7 +19,7 @@ internal sealed record ServerTimings(double TotalP50Ms, double QueueP50Ms, doubl
 /// (EmbeddingService.Bench.csproj): the driver shares the cores with the service it measures, so while a request is in
 /// flight it should use none of them.
 /// </summary>
-internal sealed class LoadDriver : IDisposable
+internal sealed class LoadDriver : ILoadDriver
 {
     private static readonly MediaTypeHeaderValue s_json = new("application/json");
 
@@ -43,8 +43,8 @@ internal sealed class LoadDriver : IDisposable
 
     public HttpClient Client => _client;
 
-    /// <summary>Runs <paramref name="connections"/> workers; request number <c>i</c> posts <paramref name="body"/>(i) to
-    /// <c>/embed</c>, or, when <paramref name="body"/> is null, is a <c>GET /health/live</c> (the HTTP round trip alone).</summary>
+    public string Name => "HttpClient (one thread per connection, blocking sends)";
+
     public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
         double warmupSeconds, double seconds, ServiceProcess service)
     {

@@ -28,7 +28,17 @@ if (options.Soak)
     return;
 }
 
-var load = await ServiceLoad.MeasureAsync(driver, service, workloads, options,
+// wrk where it is installed: one C thread drives every connection, where the HttpClient driver needs a thread per
+// connection on the cores the service is using.
+using var wrk = options.Driver == LoadDriverChoice.HttpClient ? null : WrkDriver.TryCreate(service.BaseAddress);
+if (wrk is null && options.Driver == LoadDriverChoice.Wrk)
+{
+    throw new InvalidOperationException("--driver wrk: wrk is not on the PATH (Debian: apt-get install wrk).");
+}
+
+ILoadDriver loadDriver = (ILoadDriver?)wrk ?? driver;
+Console.WriteLine($"Load driver: {loadDriver.Name}");
+var load = await ServiceLoad.MeasureAsync(loadDriver, service, workloads, options,
     beforeOneConnection: raw.Count > 0 ? () => raw.Add(RawRun.MeasureLoneFloorAgain(options, workloads)) : null);
 var peakRss = service.PeakRssMb();
 Report.Service(load, peakRss, service.TimeToReady);

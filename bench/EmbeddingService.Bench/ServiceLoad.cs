@@ -12,7 +12,7 @@ internal static class ServiceLoad
 
     /// <param name="beforeOneConnection">Runs just before the 1-connection level, while the service idles (the raw
     /// batch-1 floor again); null for none.</param>
-    public static async Task<List<LoadResult>> MeasureAsync(LoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options,
+    public static async Task<List<LoadResult>> MeasureAsync(ILoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options,
         Action? beforeOneConnection = null)
     {
         var results = new List<LoadResult>();
