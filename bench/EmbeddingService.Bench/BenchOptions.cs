@@ -77,6 +77,11 @@ internal sealed record BenchOptions
             throw new ArgumentException("--raw-only runs no service: it does not go with --service-only or --soak.");
         }
 
+        if (options.Driver != LoadDriverChoice.Auto && (options.RawOnly || options.Soak))
+        {
+            throw new ArgumentException("--driver picks what drives the load levels: --raw-only runs none, and the soak always uses HttpClient.");
+        }
+
         return options with { ServiceEnvironment = environment };
     }
 

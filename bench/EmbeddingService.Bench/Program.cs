@@ -18,13 +18,13 @@ if (!options.Soak && !options.ServiceOnly)
 }
 
 await using var service = await ServiceProcess.StartAsync(options);
-using var driver = new LoadDriver(service.BaseAddress);
+using var httpClientDriver = new LoadDriver(service.BaseAddress);
 Console.WriteLine($"Service ready in {service.TimeToReady.TotalSeconds:F2} s (pid {service.Id}, RSS {service.RssMb():F0} MB).");
-await ServiceLoad.EnsureEmbedsAsync(driver.Client, options.Model);
+await ServiceLoad.EnsureEmbedsAsync(httpClientDriver.Client, options.Model);
 
 if (options.Soak)
 {
-    await new SoakRunner(service, driver, workloads, options.Model).RunAsync(options.SoakMinutes);
+    await new SoakRunner(service, httpClientDriver, workloads, options.Model).RunAsync(options.SoakMinutes);
     return;
 }
 
@@ -36,7 +36,7 @@ if (wrk is null && options.Driver == LoadDriverChoice.Wrk)
     throw new InvalidOperationException("--driver wrk: wrk is not on the PATH (Debian: apt-get install wrk).");
 }
 
-ILoadDriver loadDriver = (ILoadDriver?)wrk ?? driver;
+ILoadDriver loadDriver = (ILoadDriver?)wrk ?? httpClientDriver;
 Console.WriteLine($"Load driver: {loadDriver.Name}");
 var load = await ServiceLoad.MeasureAsync(loadDriver, service, workloads, options,
     beforeOneConnection: raw.Count > 0 ? () => raw.Add(RawRun.MeasureLoneFloorAgain(options, workloads)) : null);

@@ -32,10 +32,11 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
     private string[]? _shortSequence;
 
     /// <summary>Short distinct sentences for <see cref="RawBaseline"/>'s time budget: threads take consecutive batches of
-    /// the short sequence, each window of <see cref="ShortWindow"/> sorted by token count.</summary>
+    /// the short sequence, each window of <see cref="ShortWindow"/> sorted by token count when batches hold more than one.</summary>
     public RawResult Short(RawLayout layout, int batchSize)
     {
-        var sequence = _shortSequence ??= SortedInWindows();
+        // One sentence per batch pads nothing: in the plain order, a run cut short mid-window is not its shortest sentences.
+        var sequence = batchSize == 1 ? null : _shortSequence ??= SortedInWindows();
         long cursor = 0;
         var (sentences, elapsed, latency) = RunThreads(layout, deadline: seconds, (runner, output) =>
         {
@@ -43,7 +44,7 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             var texts = new string[batchSize];
             for (var i = 0; i < batchSize; i++)
             {
-                texts[i] = sequence[(start + i) % sequence.Length];
+                texts[i] = sequence is null ? workloads.Short(start + i) : sequence[(start + i) % sequence.Length];
             }
 
             EmbedBatch(runner, texts, output);

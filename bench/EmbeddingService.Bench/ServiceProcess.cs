@@ -15,6 +15,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly string _logPath;
+    private bool _keepLog;
 
     private ServiceProcess(Process process, Uri baseAddress, string logPath)
     {
@@ -41,7 +42,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         var baseAddress = new Uri($"http://127.0.0.1:{(options.Port > 0 ? options.Port : FreePort())}/");
         // The service logs a line per request. It writes them to a file, not to a pipe this process reads: reading them
         // here would wake a thread of the bench for every request, on the same cores as the forward pass being timed (a
-        // log collector reads them elsewhere in production). `exec` keeps the service's process id.
+        // log collector reads them elsewhere in production). `exec` keeps the service's process id; the path is an
+        // argument, not a variable the service would see as configuration.
         var logPath = Path.Combine(Path.GetTempPath(), $"embeddingservice-bench-{Environment.ProcessId}.log");
         var info = new ProcessStartInfo("/bin/sh")
         {
@@ -49,8 +51,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec \"$0\" \"$@\" > \"$LOG\" 2>&1");
-        info.Environment["LOG"] = logPath;
+        info.ArgumentList.Add("log=$1; shift; exec \"$@\" > \"$log\" 2>&1");
+        info.ArgumentList.Add("sh");
+        info.ArgumentList.Add(logPath);
         info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(options.ServiceDll);
         info.ArgumentList.Add("--urls");
@@ -71,6 +74,8 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
         catch
         {
+            // The error names the log: keep it.
+            service._keepLog = true;
             await service.DisposeAsync();
             throw;
         }
@@ -137,12 +142,12 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Asks for a graceful stop (SIGTERM: drain, then exit); kills it after 15 s. Deletes the log unless the
-    /// service had already exited by itself (then the log is what explains it).</summary>
+    /// <summary>Asks for a graceful stop (SIGTERM: drain, then exit); kills it after 15 s. Deletes the log unless
+    /// something went wrong: the service exited by itself, did not start, or had to be killed.</summary>
     public async ValueTask DisposeAsync()
     {
-        var stoppedByItself = _process.HasExited;
-        if (!stoppedByItself)
+        _keepLog |= _process.HasExited;
+        if (!_process.HasExited)
         {
             _ = Kill(_process.Id, SigTerm);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
@@ -152,12 +157,17 @@ internal sealed class ServiceProcess : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
+                _keepLog = true;
                 _process.Kill(entireProcessTree: true);
             }
         }
 
         _process.Dispose();
-        if (!stoppedByItself)
+        if (_keepLog)
+        {
+            Console.Error.WriteLine($"The service's log is kept at {_logPath}.");
+        }
+        else
         {
             File.Delete(_logPath);
         }

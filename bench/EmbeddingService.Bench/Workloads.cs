@@ -72,12 +72,12 @@ internal sealed class Workloads
     }
 
     /// <summary>The <paramref name="index"/>-th short text of an endless sequence of distinct ones: the STS sentences in
-    /// a fixed shuffled order, then (once they run out) the same with a round number appended, so no two requests carry
-    /// the same text.</summary>
+    /// a fixed shuffled order with a round number appended (" 0" the first time through, " 1" the next), so no two
+    /// requests carry the same text and every text has one token more than its sentence, however far a run reads.</summary>
     public string Short(long index)
     {
         var sentence = _pool[(int)(index % _pool.Length)];
         var round = index / _pool.Length;
-        return round == 0 ? sentence : $"{sentence} {round}";
+        return $"{sentence} {round}";
     }
 }

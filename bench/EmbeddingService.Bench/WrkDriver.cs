@@ -14,6 +14,10 @@ namespace EmbeddingService.Bench;
 internal sealed class WrkDriver : ILoadDriver
 {
     private const string ResultPrefix = "BENCH-RESULT";
+    private const int RusageChildren = -1;
+
+    /// <summary>More sentences per second than any level reaches here (~600), so no body is sent twice.</summary>
+    private const int SentencesPerSecondCeiling = 3000;
 
     private readonly Uri _baseAddress;
     private readonly string _folder;
@@ -51,12 +55,12 @@ internal sealed class WrkDriver : ILoadDriver
     public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
         double warmupSeconds, double seconds, ServiceProcess service)
     {
-        // Enough distinct bodies that no request repeats one (at most ~1,000 sentences/s here), warm-up first.
-        var warmupBodies = (long)Math.Ceiling(warmupSeconds * 1000 / Math.Max(1, sentencesPerRequest)) + connections;
+        // Enough distinct bodies that no request repeats one, warm-up first.
+        var warmupBodies = (long)Math.Ceiling(warmupSeconds * SentencesPerSecondCeiling / Math.Max(1, sentencesPerRequest)) + connections;
         var bodies = body is null ? null : Path.Combine(_folder, $"{name.Replace(' ', '-')}-{connections}.jsonl");
         if (body is not null)
         {
-            var total = warmupBodies + (long)Math.Ceiling(seconds * 1000 / sentencesPerRequest) + connections;
+            var total = warmupBodies + (long)Math.Ceiling(seconds * SentencesPerSecondCeiling / sentencesPerRequest) + connections;
             await using var writer = new StreamWriter(bodies!, append: false, new UTF8Encoding(false));
             for (long i = 0; i < total; i++)
             {
@@ -72,10 +76,13 @@ internal sealed class WrkDriver : ILoadDriver
 
         var serviceCpuBefore = service.CpuTime();
         var driverCpuBefore = ChildrenCpuTime();
+        var began = Stopwatch.GetTimestamp();
         var output = await RunWrkAsync(connections, seconds, bodies, firstBody: warmupBodies);
+        // The whole wrk process (reading the bodies, connecting, the run, stopping): its CPU over its time.
+        var wall = Stopwatch.GetElapsedTime(began).TotalSeconds;
         var rssAtEnd = service.RssMb();
-        var serviceCores = (service.CpuTime() - serviceCpuBefore).TotalSeconds / seconds;
-        var driverCores = (ChildrenCpuTime() - driverCpuBefore).TotalSeconds / seconds;
+        var serviceCores = (service.CpuTime() - serviceCpuBefore).TotalSeconds / wall;
+        var driverCores = (ChildrenCpuTime() - driverCpuBefore).TotalSeconds / wall;
         if (bodies is not null)
         {
             File.Delete(bodies);
@@ -84,6 +91,17 @@ internal sealed class WrkDriver : ILoadDriver
         var fields = ParseResult(output);
         double Field(string key) => double.Parse(fields[key], CultureInfo.InvariantCulture);
         var requests = (long)Field("ok");
+        // The HttpClient driver fails the run on a socket error; so does this one (wrk itself only counts them).
+        if (Field("socket_errors") > 0 || requests == 0)
+        {
+            throw new InvalidOperationException($"wrk at {connections} connections: {Field("socket_errors")} connect, read, write or timeout errors, {requests} requests answered 200.");
+        }
+
+        if (Field("repeated") > 0)
+        {
+            Console.Error.WriteLine($"  warning: wrk at {connections} connections ran out of distinct bodies: it went through them {Field("repeated")} more times.");
+        }
+
         return new LoadResult(name, connections, sentencesPerRequest, requests, (long)Field("failed"),
             requests * (double)sentencesPerRequest / (Field("duration_us") / 1e6), Field("p50_us") / 1000, Field("p99_us") / 1000, rssAtEnd,
             new ServerTimings(Field("total_ms"), Field("queue_ms"), Field("inference_ms")), serviceCores, driverCores);
@@ -93,6 +111,11 @@ internal sealed class WrkDriver : ILoadDriver
 
     private async Task<string> RunWrkAsync(int connections, double seconds, string? bodies, long firstBody)
     {
+        if (seconds != Math.Floor(seconds))
+        {
+            throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "wrk runs whole seconds.");
+        }
+
         var info = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
@@ -102,7 +125,7 @@ internal sealed class WrkDriver : ILoadDriver
         foreach (var argument in new[]
         {
             "--threads", "1", "--connections", connections.ToString(CultureInfo.InvariantCulture),
-            "--duration", $"{Math.Max(1, (int)Math.Round(seconds))}s", "--timeout", "60s", "--script", _script,
+            "--duration", $"{(int)seconds}s", "--timeout", "60s", "--script", _script,
             _baseAddress.ToString().TrimEnd('/'), "--", bodies ?? "", firstBody.ToString(CultureInfo.InvariantCulture),
         })
         {
@@ -137,8 +160,6 @@ internal sealed class WrkDriver : ILoadDriver
         return TimeSpan.FromMicroseconds(usage.UserSeconds * 1e6 + usage.UserMicroseconds + usage.SystemSeconds * 1e6 + usage.SystemMicroseconds);
     }
 
-    private const int RusageChildren = -1;
-
     /// <summary>The start of Linux's <c>struct rusage</c> (two <c>timeval</c>s, then 14 longs left unread).</summary>
     [StructLayout(LayoutKind.Sequential, Size = 144)]
     private struct ResourceUsage
@@ -154,19 +175,23 @@ internal sealed class WrkDriver : ILoadDriver
 
     /// <summary>
     /// Sends the bodies of the file named by the first script argument from the line given by the second (a
-    /// <c>GET /health/live</c> when there is no file), and prints one result line: requests answered 200 and not, the
-    /// run's duration, latency percentiles (µs) and the medians of the service's timing headers (ms).
+    /// <c>GET /health/live</c> when there is no file; "repeated" counts passes over the bodies after the first), and
+    /// prints one result line: requests answered 200 and not, socket errors, the run's duration, latency percentiles (µs)
+    /// and the medians of the service's timing headers (ms). wrk's percentiles include its correction for coordinated
+    /// omission (samples added for responses slower than twice the mean interval), which can only raise them.
     /// </summary>
     private const string Script = """
         local requests = {}
         local next_request = 1
-        ok, failed = 0, 0
+        local repeats_expected = false
+        ok, failed, repeated = 0, 0, 0
         total, queue, inference = {}, {}, {}
 
         function init(args)
           local path, first = args[1], tonumber(args[2])
           if path == nil or path == "" then
             requests[1] = wrk.format("GET", "/health/live")
+            repeats_expected = true
             return
           end
           local line_number = 0
@@ -179,8 +204,12 @@ internal sealed class WrkDriver : ILoadDriver
         end
 
         function request()
+          if next_request > #requests then
+            next_request = 1
+            if not repeats_expected then repeated = repeated + 1 end
+          end
           local r = requests[next_request]
-          next_request = next_request % #requests + 1
+          next_request = next_request + 1
           return r
         end
 
@@ -210,9 +239,10 @@ internal sealed class WrkDriver : ILoadDriver
 
         function done(summary, latency, _)
           local t = threads[1]
-          io.write(string.format("BENCH-RESULT ok=%d failed=%d duration_us=%d p50_us=%d p99_us=%d total_ms=%s queue_ms=%s inference_ms=%s\n",
-            t:get("ok"), t:get("failed"), summary.duration, latency:percentile(50), latency:percentile(99),
-            median(t:get("total")), median(t:get("queue")), median(t:get("inference"))))
+          local e = summary.errors
+          io.write(string.format("BENCH-RESULT ok=%d failed=%d socket_errors=%d repeated=%d duration_us=%d p50_us=%d p99_us=%d total_ms=%s queue_ms=%s inference_ms=%s\n",
+            t:get("ok"), t:get("failed"), e.connect + e.read + e.write + e.timeout, t:get("repeated"), summary.duration,
+            latency:percentile(50), latency:percentile(99), median(t:get("total")), median(t:get("queue")), median(t:get("inference"))))
         end
         """;
 }

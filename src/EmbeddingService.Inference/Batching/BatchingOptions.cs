@@ -20,8 +20,8 @@ public sealed class BatchingOptions
     /// <summary>The most padded tokens (longest input × batch size) in one forward pass; an input longer than this runs
     /// alone. Large budgets are slower per token on CPU (the activations outgrow the core's cache) and make ONNX Runtime's
     /// arena grow with the largest shape: 8192 measured ~1 GB peak RSS and 0.14× the raw mixed-length rate; 1024 about
-    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (with <see cref="LoneRequestThreads"/> off; with it on, 464-472 MB
-    /// and 0.86-1.13× in the bench's runs since its corrections: README.md, Performance).</summary>
+    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (with <see cref="LoneRequestThreads"/> off; with it on, 464-468 MB
+    /// and 0.91-1.04× in the bench's runs since its corrections: README.md, Performance).</summary>
     [Range(16, 1_048_576)]
     public int MaxBatchTokens { get; set; } = 256;
 
@@ -45,7 +45,7 @@ public sealed class BatchingOptions
     /// <see cref="AutoLoneRequestThreadsCap"/>; 0 turns it off; always capped at the core count, and off unless above the
     /// intra-op threads in effect (<see cref="ResolveIntraOpThreads"/>). A lone pass on one thread is bound by reading
     /// the weights from memory (~87 MB for all-MiniLM-L6-v2): on 2 cores, two spinning threads bring the lone-request
-    /// p50 from about +2.8 ms over the raw batch-1 floor to +0.4 to +1.2 ms (bench). Both sessions share one copy
+    /// p50 from +2.8 to +3.7 ms over the raw batch-1 floor to +0.5 to +1.3 ms (bench). Both sessions share one copy
     /// of the weights, so the second costs ~35 MB of working memory per model, not a second ~90 MB copy.</summary>
     [Range(0, 256)]
     public int? LoneRequestThreads { get; set; }
