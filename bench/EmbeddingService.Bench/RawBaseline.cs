@@ -22,8 +22,9 @@ internal sealed record RawResult(string Workload, RawLayout Layout, int BatchSiz
 /// </summary>
 internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokenizer, Workloads workloads, double seconds)
 {
-    /// <summary>Consecutive short sentences sorted by length together, as the service's scheduler sorts what is queued
-    /// before cutting batches (at 64 connections, up to 64 sentences), so a raw batch pads no more than the service's.</summary>
+    /// <summary>Consecutive short sentences sorted by length together. The service's scheduler sorts what is queued before
+    /// cutting batches, fewer than 64 at 64 connections (some are in a running batch), so a raw batch pads no more than
+    /// the service's.</summary>
     private const int ShortWindow = 64;
 
     /// <summary>Enough short sentences for any layout's time budget (the fastest takes ~1,500 in 2.5 s).</summary>
@@ -35,7 +36,8 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
     /// the short sequence, each window of <see cref="ShortWindow"/> sorted by token count when batches hold more than one.</summary>
     public RawResult Short(RawLayout layout, int batchSize)
     {
-        // One sentence per batch pads nothing: in the plain order, a run cut short mid-window is not its shortest sentences.
+        // Batches of one pad nothing, so they read the plain order (a run stopping mid-window would otherwise have read
+        // only that window's shortest sentences).
         var sequence = batchSize == 1 ? null : _shortSequence ??= SortedInWindows();
         long cursor = 0;
         var (sentences, elapsed, latency) = RunThreads(layout, deadline: seconds, (runner, output) =>
