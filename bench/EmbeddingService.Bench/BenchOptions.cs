@@ -37,8 +37,11 @@ internal sealed record BenchOptions
     /// <summary>Seconds each raw-baseline configuration runs.</summary>
     public double RawSeconds => Quick ? 0.8 : 2.5;
 
-    /// <summary>Seconds each HTTP load level runs (after its warm-up).</summary>
+    /// <summary>Seconds each HTTP load level is measured (after its lead-in), in all its windows together.</summary>
     public double LoadSeconds => Quick ? 4 : 12;
+
+    /// <summary>Rounds of a raw window and a service window for each level a target compares with the raw baseline.</summary>
+    public int Rounds => Quick ? 2 : 6;
 
     public static BenchOptions Parse(string[] args)
     {

@@ -10,7 +10,7 @@ internal interface ILoadDriver : IDisposable
     /// <summary>Runs <paramref name="connections"/> connections, each with one request in flight; request number <c>i</c>
     /// posts <paramref name="body"/>(i) to <c>/embed</c>, or, when <paramref name="body"/> is null, is a
     /// <c>GET /health/live</c> (the HTTP round trip alone). Counts the requests that finish in the
-    /// <paramref name="seconds"/> after a <paramref name="warmupSeconds"/> warm-up.</summary>
+    /// <paramref name="seconds"/> after a lead-in of <paramref name="leadInSeconds"/> at the same load.</summary>
     Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
-        double warmupSeconds, double seconds, ServiceProcess service);
+        double leadInSeconds, double seconds, ServiceProcess service);
 }

@@ -11,7 +11,29 @@ internal sealed class LatencyStats
 
     public void Add(long ticks) => _ticks.Add(ticks);
 
+    /// <summary>Adds <paramref name="count"/> samples of <paramref name="microseconds"/> (a bucket of wrk's histogram).</summary>
+    public void AddMicroseconds(long microseconds, long count)
+    {
+        var ticks = microseconds * Stopwatch.Frequency / 1_000_000;
+        for (long i = 0; i < count; i++)
+        {
+            _ticks.Add(ticks);
+        }
+    }
+
     public void AddRange(LatencyStats other) => _ticks.AddRange(other._ticks);
+
+    /// <summary>All the samples of <paramref name="parts"/> together.</summary>
+    public static LatencyStats Pool(IEnumerable<LatencyStats> parts)
+    {
+        var pooled = new LatencyStats();
+        foreach (var part in parts)
+        {
+            pooled.AddRange(part);
+        }
+
+        return pooled;
+    }
 
     /// <summary>The <paramref name="percentile"/> (0-100) in milliseconds; NaN when empty.</summary>
     public double PercentileMs(double percentile)

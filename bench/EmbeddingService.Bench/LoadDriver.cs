@@ -4,10 +4,43 @@ using System.Net.Http.Headers;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>One HTTP load level's result.</summary>
+/// <summary>One HTTP load window's result: <paramref name="Requests"/> answered 200 in <paramref name="Seconds"/>, and their
+/// latencies.</summary>
 internal sealed record LoadResult(string Name, int Connections, int SentencesPerRequest, long Requests, long Failed,
-    double SentencesPerSecond, double P50Ms, double P99Ms, double RssMb, ServerTimings Server,
-    double ServiceCores, double DriverCores);
+    double Seconds, LatencyStats Latency, double RssMb, ServerTimings Server, double ServiceCores, double DriverCores)
+{
+    public double SentencesPerSecond => Requests * (double)SentencesPerRequest / Seconds;
+
+    public double P50Ms => Latency.PercentileMs(50);
+
+    public double P99Ms => Latency.PercentileMs(99);
+
+    /// <summary>Windows of one load level as one measurement: requests over the windows' total time, every latency
+    /// sample, the medians of the windows' timing medians, busy cores weighted by time, the last window's RSS.</summary>
+    public static LoadResult Combine(IReadOnlyList<LoadResult> windows)
+    {
+        var seconds = windows.Sum(static w => w.Seconds);
+        return windows[^1] with
+        {
+            Requests = windows.Sum(static w => w.Requests),
+            Failed = windows.Sum(static w => w.Failed),
+            Seconds = seconds,
+            Latency = LatencyStats.Pool(windows.Select(static w => w.Latency)),
+            Server = new ServerTimings(
+                Median(windows.Select(static w => w.Server.TotalP50Ms)),
+                Median(windows.Select(static w => w.Server.QueueP50Ms)),
+                Median(windows.Select(static w => w.Server.InferenceP50Ms))),
+            ServiceCores = windows.Sum(w => w.ServiceCores * w.Seconds) / seconds,
+            DriverCores = windows.Sum(w => w.DriverCores * w.Seconds) / seconds,
+        };
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2;
+    }
+}
 
 /// <summary>Medians of the service's own timing headers over a load level's successful requests: where the time went.</summary>
 internal sealed record ServerTimings(double TotalP50Ms, double QueueP50Ms, double InferenceP50Ms);
@@ -46,7 +79,7 @@ internal sealed class LoadDriver : ILoadDriver
     public string Name => "HttpClient (one thread per connection, blocking sends)";
 
     public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
-        double warmupSeconds, double seconds, ServiceProcess service)
+        double leadInSeconds, double seconds, ServiceProcess service)
     {
         long next = 0;
         var startAt = long.MaxValue;
@@ -100,25 +133,23 @@ internal sealed class LoadDriver : ILoadDriver
                 }
 
                 var ended = Stopwatch.GetTimestamp();
-                // Requests that end inside the measured window count (throughput = completions per second).
-                if (ended >= Volatile.Read(ref startAt) && ended <= Volatile.Read(ref stopAt))
+                if (response.StatusCode != HttpStatusCode.OK)
                 {
-                    if (response.StatusCode == HttpStatusCode.OK)
-                    {
-                        latency.Add(ended - began);
-                        server.Add(response.Headers);
-                    }
-                    else
-                    {
-                        failed++;
-                    }
+                    // Any failure counts, warm-up included.
+                    failed++;
+                }
+                else if (ended >= Volatile.Read(ref startAt) && ended <= Volatile.Read(ref stopAt))
+                {
+                    // Requests that end inside the measured window count (throughput = completions per second).
+                    latency.Add(ended - began);
+                    server.Add(response.Headers);
                 }
             }
 
             return (latency, failed, server);
         }
 
-        await Task.Delay(TimeSpan.FromSeconds(warmupSeconds));
+        await Task.Delay(TimeSpan.FromSeconds(leadInSeconds));
         var serviceCpuBefore = service.CpuTime();
         var driverCpuBefore = DriverCpuTime();
         var began = Stopwatch.GetTimestamp();
@@ -142,21 +173,15 @@ internal sealed class LoadDriver : ILoadDriver
             throw new AggregateException("A load worker failed.", failures);
         }
 
-        var elapsed = seconds;
-
-        var all = new LatencyStats();
+        var all = LatencyStats.Pool(results.Select(static r => r.Latency));
         var allServer = new ServerTimingStats();
-        long failedTotal = 0;
-        foreach (var (latency, failed, server) in results)
+        foreach (var (_, _, server) in results)
         {
-            all.AddRange(latency);
             allServer.AddRange(server);
-            failedTotal += failed;
         }
 
-        return new LoadResult(name, connections, sentencesPerRequest, all.Count, failedTotal,
-            all.Count * (double)sentencesPerRequest / elapsed, all.PercentileMs(50), all.PercentileMs(99), rssAtEnd, allServer.Medians(),
-            serviceCores, driverCores);
+        return new LoadResult(name, connections, sentencesPerRequest, all.Count, results.Sum(static r => r.Failed),
+            seconds, all, rssAtEnd, allServer.Medians(), serviceCores, driverCores);
     }
 
     public void Dispose() => _client.Dispose();

@@ -7,9 +7,10 @@ var workloads = Workloads.Load(options.EvalDir);
 Report.Header(options, workloads);
 
 List<RawResult> raw = [];
-if (!options.Soak && !options.ServiceOnly)
+var rawRun = options.Soak || options.ServiceOnly ? null : new RawRun(options, workloads);
+if (rawRun is not null)
 {
-    raw = RawRun.Measure(options, workloads);
+    raw = rawRun.Measure();
     Report.Raw(raw);
     if (options.RawOnly)
     {
@@ -38,11 +39,12 @@ if (wrk is null && options.Driver == LoadDriverChoice.Wrk)
 
 ILoadDriver loadDriver = (ILoadDriver?)wrk ?? httpClientDriver;
 Console.WriteLine($"Load driver: {loadDriver.Name}");
-var load = await ServiceLoad.MeasureAsync(loadDriver, service, workloads, options,
-    beforeOneConnection: raw.Count > 0 ? () => raw.Add(RawRun.MeasureLoneFloorAgain(options, workloads)) : null);
+// Each target's raw configuration from the raw phase is measured again in windows taken in turn with the service's.
+var partners = rawRun is null ? null : new RawPartners(RawRun.LoneFloor(raw), RawRun.BestShort(raw), RawRun.BestMixed(raw), rawRun.Again);
+var levels = await ServiceLoad.MeasureAsync(loadDriver, service, workloads, options, partners);
 var peakRss = service.PeakRssMb();
-Report.Service(load, peakRss, service.TimeToReady);
-if (raw.Count > 0)
+Report.Service(levels, peakRss, service.TimeToReady);
+if (partners is not null)
 {
-    Report.Ratios(raw, load, peakRss, service.TimeToReady);
+    Report.Ratios(raw, levels, peakRss, service.TimeToReady);
 }

@@ -6,19 +6,36 @@ using EmbeddingService.Inference.Tokenization;
 namespace EmbeddingService.Bench;
 
 /// <summary>A raw layout: <paramref name="Runners"/> threads, each with its own session of <paramref name="IntraOp"/> ONNX
-/// Runtime threads, whose idle threads spin (<paramref name="Spin"/>) or sleep.</summary>
-internal sealed record RawLayout(int Runners, int IntraOp, bool Spin)
+/// Runtime threads (or, with <paramref name="OneSession"/>, all calling one session, as the service's runners do), whose
+/// idle threads spin (<paramref name="Spin"/>) or sleep.</summary>
+internal sealed record RawLayout(int Runners, int IntraOp, bool Spin, bool OneSession = false)
 {
-    public override string ToString() => $"{Runners}x{IntraOp}{(Spin ? " spin" : "")}";
+    public override string ToString() => $"{Runners}x{IntraOp}{(Spin ? " spin" : "")}{(OneSession ? " one session" : "")}";
 }
 
-/// <summary>One raw configuration's result.</summary>
-internal sealed record RawResult(string Workload, RawLayout Layout, int BatchSize, double SentencesPerSecond, double P50Ms);
+/// <summary>One raw configuration's result: <paramref name="Sentences"/> embedded in <paramref name="Seconds"/>, and the
+/// time each batch took.</summary>
+internal sealed record RawResult(string Workload, RawLayout Layout, int BatchSize, long Sentences, double Seconds, LatencyStats Latency)
+{
+    public double SentencesPerSecond => Sentences / Seconds;
+
+    /// <summary>Median time of one batch, text to vectors.</summary>
+    public double P50Ms => Latency.PercentileMs(50);
+
+    /// <summary>Windows of one configuration as one measurement: sentences over the windows' total time, every batch's time.</summary>
+    public static RawResult Combine(IReadOnlyList<RawResult> windows) =>
+        windows[0] with
+        {
+            Sentences = windows.Sum(static w => w.Sentences),
+            Seconds = windows.Sum(static w => w.Seconds),
+            Latency = LatencyStats.Pool(windows.Select(static w => w.Latency)),
+        };
+}
 
 /// <summary>
 /// The in-process limit with no HTTP and no batcher: the library's own <see cref="ModelTokenizer"/> and
 /// <see cref="OnnxBatchRunner"/> driven directly. Each batch is timed from text to normalized vectors
-/// (tokenize, build tensors, run, pool, normalize). Each runner thread has its own session ("N sessions × T threads").
+/// (tokenize, build tensors, run, pool, normalize). Each thread has its own session, or all call one (<see cref="RawLayout"/>).
 /// </summary>
 internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokenizer, Workloads workloads, double seconds)
 {
@@ -32,6 +49,11 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
 
     private string[]? _shortSequence;
 
+    // Where the next short run starts reading, so that runs measured again read further on rather than the same sentences
+    // (any stretch of the shuffled sequence is alike, but the service reads a new stretch in every window).
+    private long _nextPlain;
+    private long _nextSorted;
+
     /// <summary>Short distinct sentences for <see cref="RawBaseline"/>'s time budget: threads take consecutive batches of
     /// the short sequence, each window of <see cref="ShortWindow"/> sorted by token count when batches hold more than one.</summary>
     public RawResult Short(RawLayout layout, int batchSize)
@@ -39,7 +61,9 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
         // Batches of one pad nothing, so they read the plain order (a run stopping mid-window would otherwise have read
         // only that window's shortest sentences).
         var sequence = batchSize == 1 ? null : _shortSequence ??= SortedInWindows();
-        long cursor = 0;
+        // Sorted batches start at a window's start, so none straddles two windows.
+        var first = sequence is null ? _nextPlain : (_nextSorted + ShortWindow - 1) / ShortWindow * ShortWindow;
+        var cursor = first;
         var (sentences, elapsed, latency) = RunThreads(layout, deadline: seconds, (runner, output) =>
         {
             var start = Interlocked.Add(ref cursor, batchSize) - batchSize;
@@ -52,7 +76,16 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             EmbedBatch(runner, texts, output);
             return batchSize;
         });
-        return new RawResult("short", layout, batchSize, sentences / elapsed, latency.PercentileMs(50));
+        if (sequence is null)
+        {
+            _nextPlain = cursor;
+        }
+        else
+        {
+            _nextSorted = cursor;
+        }
+
+        return new RawResult("short", layout, batchSize, sentences, elapsed, latency);
     }
 
     private string[] SortedInWindows() =>
@@ -80,15 +113,15 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             EmbedBatch(runner, batches[index], output);
             return batches[index].Length;
         });
-        return new RawResult("mixed sorted", layout, batchSize, sentences / elapsed, latency.PercentileMs(50));
+        return new RawResult("mixed sorted", layout, batchSize, sentences, elapsed, latency);
     }
 
-    /// <summary>Runs <paramref name="work"/> on the layout's threads (each with its own session) until it returns 0
+    /// <summary>Runs <paramref name="work"/> on the layout's threads (on a session each, or on one) until it returns 0
     /// or <paramref name="deadline"/> seconds pass. Two warm-up batches per thread are not counted.</summary>
     private (long Sentences, double Seconds, LatencyStats Latency) RunThreads(RawLayout layout, double? deadline, Func<OnnxBatchRunner, float[], int> work)
     {
         var runners = layout.Runners;
-        var sessions = Enumerable.Range(0, runners).Select(_ => new OnnxBatchRunner(manifest, new RuntimeOptions(layout.IntraOp, layout.Spin))).ToArray();
+        var sessions = Enumerable.Range(0, layout.OneSession ? 1 : runners).Select(_ => new OnnxBatchRunner(manifest, new RuntimeOptions(layout.IntraOp, layout.Spin))).ToArray();
         try
         {
             var warmup = new float[2 * sessions[0].Dimensions];
@@ -101,6 +134,7 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
 
             using var start = new Barrier(runners + 1);
             var latencies = new LatencyStats[runners];
+            OnnxBatchRunner SessionOf(int thread) => sessions[thread % sessions.Length];
             var counts = new long[runners];
             long stopAt = long.MaxValue;
             var threads = new Thread[runners];
@@ -109,13 +143,13 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
                 var id = r;
                 threads[r] = new Thread(() =>
                 {
-                    var output = new float[4096 * sessions[id].Dimensions];
+                    var output = new float[4096 * SessionOf(id).Dimensions];
                     var latency = latencies[id] = new LatencyStats();
                     start.SignalAndWait();
                     while (Stopwatch.GetTimestamp() < Volatile.Read(ref stopAt))
                     {
                         var began = Stopwatch.GetTimestamp();
-                        var done = work(sessions[id], output);
+                        var done = work(SessionOf(id), output);
                         if (done == 0)
                         {
                             break;
@@ -141,13 +175,7 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             }
 
             var elapsed = Stopwatch.GetElapsedTime(began).TotalSeconds;
-            var all = new LatencyStats();
-            foreach (var latency in latencies)
-            {
-                all.AddRange(latency);
-            }
-
-            return (counts.Sum(), elapsed, all);
+            return (counts.Sum(), elapsed, LatencyStats.Pool(latencies));
         }
         finally
         {

@@ -3,58 +3,72 @@ using EmbeddingService.Inference.Tokenization;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The raw baseline's plan: which layouts and batch sizes are measured.</summary>
-internal static class RawRun
+/// <summary>The raw baseline's plan: which layouts and batch sizes are measured, which of them each target compares
+/// against, and measuring that one again in windows taken in turn with the service's.</summary>
+internal sealed class RawRun
 {
-    /// <summary>The fastest lone pass, and the layout <see cref="MeasureLoneFloorAgain"/> repeats.</summary>
-    private static readonly RawLayout s_loneFloor = new(1, 2, Spin: true);
+    /// <summary>One session using both cores (its idle thread sleeping or spinning between operators), or two threads
+    /// with one intra-op thread each, on a session each or both on one session (the service's layout: one copy of the
+    /// weights in the cache). A one-thread session has no idle threads, so spinning changes nothing there.</summary>
+    private static readonly RawLayout[] s_layouts =
+        [new(1, 2, Spin: false), new(1, 2, Spin: true), new(2, 1, Spin: false), new(2, 1, Spin: false, OneSession: true)];
 
-    /// <summary>One session using both cores (its idle thread sleeping or spinning between operators), or two sessions with
-    /// one thread each. A one-thread session has no idle threads, so spinning changes nothing there.</summary>
-    private static readonly RawLayout[] s_layouts = [new(1, 2, Spin: false), s_loneFloor, new(2, 1, Spin: false)];
+    private readonly RawBaseline _baseline;
+    private readonly int _mixedCount;
 
-    public static List<RawResult> Measure(BenchOptions options, Workloads workloads)
+    public RawRun(BenchOptions options, Workloads workloads)
     {
-        var baseline = CreateBaseline(options, workloads);
-        var mixedCount = options.Quick ? 128 : 512;
+        var modelDir = Path.Combine(Path.GetDirectoryName(options.ServiceDll)!, "models", options.Model);
+        var manifest = ModelFolderReader.Read(options.Model, modelDir);
+        _baseline = new RawBaseline(manifest, ModelTokenizer.Create(manifest), workloads, options.RawSeconds);
+        _mixedCount = options.Quick ? 128 : 512;
+    }
 
+    /// <summary>Every layout and batch size once: the raw table, and the configurations the targets compare against.</summary>
+    public List<RawResult> Measure()
+    {
         var results = new List<RawResult>();
         foreach (var layout in s_layouts)
         {
             foreach (var batch in new[] { 1, 8, 32 })
             {
-                results.Add(Log(baseline.Short(layout, batch)));
+                results.Add(Log(_baseline.Short(layout, batch)));
             }
         }
 
         // A lone caller on a one-thread session: another candidate for the batch-1 latency floor.
-        results.Add(Log(baseline.Short(new RawLayout(1, 1, Spin: false), 1)));
+        results.Add(Log(_baseline.Short(new RawLayout(1, 1, Spin: false), 1)));
 
         foreach (var layout in s_layouts)
         {
             foreach (var batch in new[] { 4, 8, 32 })
             {
-                results.Add(Log(baseline.MixedSorted(layout, batch, mixedCount)));
+                results.Add(Log(_baseline.MixedSorted(layout, batch, _mixedCount)));
             }
         }
 
         return results;
     }
 
-    /// <summary>The batch-1 floor again, run while the service idles just before its 1-connection level: the raw phase
-    /// runs minutes earlier, and other jobs on the machine can slow either one.</summary>
-    public static RawResult MeasureLoneFloorAgain(BenchOptions options, Workloads workloads) =>
-        Log(CreateBaseline(options, workloads).Short(s_loneFloor, 1) with { Workload = AgainWorkload });
-
-    /// <summary>The workload name of <see cref="MeasureLoneFloorAgain"/>'s result.</summary>
-    public const string AgainWorkload = "short, again before 1 connection";
-
-    private static RawBaseline CreateBaseline(BenchOptions options, Workloads workloads)
+    /// <summary>The configuration <paramref name="configuration"/> measured again (for a window beside the service's).</summary>
+    public RawResult Again(RawResult configuration) => Log(configuration.Workload switch
     {
-        var modelDir = Path.Combine(Path.GetDirectoryName(options.ServiceDll)!, "models", options.Model);
-        var manifest = ModelFolderReader.Read(options.Model, modelDir);
-        return new RawBaseline(manifest, ModelTokenizer.Create(manifest), workloads, options.RawSeconds);
-    }
+        "short" => _baseline.Short(configuration.Layout, configuration.BatchSize),
+        "mixed sorted" => _baseline.MixedSorted(configuration.Layout, configuration.BatchSize, _mixedCount),
+        var other => throw new ArgumentException($"No raw workload '{other}'.", nameof(configuration)),
+    });
+
+    /// <summary>The fastest short-sentence configuration: what throughput at 64 connections is compared with.</summary>
+    public static RawResult BestShort(IEnumerable<RawResult> results) =>
+        results.Where(static r => r.Workload == "short").MaxBy(static r => r.SentencesPerSecond)!;
+
+    /// <summary>The lowest batch-1 p50 of the one-caller layouts: the latency floor for 1 connection.</summary>
+    public static RawResult LoneFloor(IEnumerable<RawResult> results) =>
+        results.Where(static r => r.Workload == "short" && r.BatchSize == 1 && r.Layout.Runners == 1).MinBy(static r => r.P50Ms)!;
+
+    /// <summary>The fastest length-sorted mixed configuration: what the mixed level is compared with.</summary>
+    public static RawResult BestMixed(IEnumerable<RawResult> results) =>
+        results.Where(static r => r.Workload == "mixed sorted").MaxBy(static r => r.SentencesPerSecond)!;
 
     private static RawResult Log(RawResult result)
     {

@@ -2,43 +2,79 @@ using System.Text.Json;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The HTTP load plan: a warm-up (not reported), <c>GET /health/live</c> at 1 connection (the round-trip floor), then one distinct short sentence per request at 1, 8 and 64 connections, then mixed-length
-/// requests of 32 texts at 4 connections (128 queued inputs: one scheduling window), measured for twice as long because
-/// each request takes seconds.</summary>
+/// <summary>The raw configurations the targets compare against (chosen in the raw phase), and how to measure one again.</summary>
+internal sealed record RawPartners(RawResult LoneFloor, RawResult BestShort, RawResult BestMixed, Func<RawResult, RawResult> Again);
+
+/// <summary>One load level: the service's windows as one measurement and, for a level a target compares with the raw
+/// baseline, the raw windows taken in turn with them.</summary>
+internal sealed record LevelResult(IReadOnlyList<LoadResult> ServiceWindows, IReadOnlyList<RawResult> RawWindows)
+{
+    public LoadResult Service { get; } = LoadResult.Combine(ServiceWindows);
+
+    public RawResult? Raw { get; } = RawWindows.Count == 0 ? null : RawResult.Combine(RawWindows);
+}
+
+/// <summary>
+/// The HTTP load plan: a warm-up (not reported), <c>GET /health/live</c> at 1 connection (the round-trip floor), then one
+/// distinct short sentence per request at 1, 8 and 64 connections, then mixed-length requests of 32 texts at 4 connections
+/// (128 queued inputs: one scheduling window), measured for twice as long because each request takes about a second.
+/// <para>
+/// The levels that targets compare with the raw baseline (1 and 64 connections, mixed) run in rounds: each round is a
+/// window of the raw configuration the target compares against and a window of the service, in the order raw, service,
+/// service, raw, raw, … (so a slow drift in the machine's speed weighs on both alike), while the other side idles. Other
+/// jobs share these cores and change their speed from minute to minute; with the raw phase minutes before the service,
+/// the ratios of one run moved by ±0.1 from run to run.
+/// </para>
+/// </summary>
 internal static class ServiceLoad
 {
     public const int MixedPerRequest = 32;
-    private const int MixedConnections = 4;
+    public const int MixedConnections = 4;
 
-    /// <param name="beforeOneConnection">Runs just before the 1-connection level, while the service idles (the raw
-    /// batch-1 floor again); null for none.</param>
-    public static async Task<List<LoadResult>> MeasureAsync(ILoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options,
-        Action? beforeOneConnection = null)
+    /// <summary>The least lead-in of a short-sentence round's window: the service has been idle while the raw window ran.</summary>
+    private const double ShortRoundLeadInSeconds = 1;
+
+    /// <param name="partners">The raw side of the paired levels; null: every level is one window and has no raw side.</param>
+    public static async Task<List<LevelResult>> MeasureAsync(ILoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options,
+        RawPartners? partners)
     {
-        var results = new List<LoadResult>();
-        var warmup = options.Quick ? 1.0 : 2.0;
-        // Steady state, not start-up: let the JIT's tiered recompilation of the request path finish under a moderate load
-        // (it took ~20 % of the CPU for the first seconds) before anything is measured. Start-up is reported as time to ready.
-        var mixed = workloads.Mixed;
-        await driver.RunAsync("warm-up", 8, 1, i => i % 8 == 0
-            ? RequestBodies.Embed(mixed.AsSpan((int)(i % (mixed.Length - MixedPerRequest)), MixedPerRequest).ToArray(), options.Model)
-            : RequestBodies.Embed([workloads.Short(50_000_000 + i)], options.Model), warmupSeconds: 0, options.Quick ? 3 : 6, service);
-        // The HTTP round trip alone (client, loopback, Kestrel, a trivial endpoint): the part of p50@1 that is not embedding.
-        results.Add(Log(await driver.RunAsync("http floor", 1, 0, body: null, warmup, options.LoadSeconds / 2, service)));
-        foreach (var connections in new[] { 1, 8, 64 })
+        var results = new List<LevelResult>();
+        var rounds = partners is null ? 1 : options.Rounds;
+        var block = 0;
+        // Each load run reads short texts from its own block of indices, so no text is sent twice in the run.
+        Func<long, byte[]> ShortBodies()
         {
-            if (connections == 1)
-            {
-                beforeOneConnection?.Invoke();
-            }
-
-            results.Add(Log(await driver.RunAsync("short", connections, 1,
-                i => RequestBodies.Embed([workloads.Short(i)], options.Model), warmup, options.LoadSeconds, service)));
+            var first = block++ * Workloads.ShortBlockSize;
+            return i => i < Workloads.ShortBlockSize
+                ? RequestBodies.Embed([workloads.Short(first + i)], options.Model)
+                : throw new InvalidOperationException($"A load run asked for more than {Workloads.ShortBlockSize} short texts.");
         }
 
-        results.Add(Log(await driver.RunAsync("mixed", MixedConnections, MixedPerRequest,
-            i => RequestBodies.Embed(mixed.AsSpan((int)(i * MixedPerRequest % (mixed.Length - MixedPerRequest)), MixedPerRequest).ToArray(), options.Model),
-            warmup * 3, options.LoadSeconds * 2, service)));
+        var mixed = workloads.Mixed;
+        byte[] MixedBody(long i) => RequestBodies.Embed(mixed.AsSpan((int)(i * MixedPerRequest % (mixed.Length - MixedPerRequest)), MixedPerRequest).ToArray(), options.Model);
+
+        // Steady state, not start-up: let the JIT's tiered recompilation of the request path finish under a moderate load
+        // (it took ~20 % of the CPU for the first seconds) before anything is measured. Start-up is reported as time to ready.
+        var warmupBodies = ShortBodies();
+        await driver.RunAsync("warm-up", 8, 1, i => i % 8 == 0 ? MixedBody(i) : warmupBodies(i), leadInSeconds: 0, options.Quick ? 3 : 6, service);
+
+        var leadIn = options.Quick ? 1.0 : 2.0;
+        // The HTTP round trip alone (client, loopback, Kestrel, a trivial endpoint): the part of p50@1 that is not embedding.
+        results.Add(Log(new([await driver.RunAsync("http floor", 1, 0, body: null, leadIn, options.LoadSeconds / 2, service)], [])));
+
+        var window = options.LoadSeconds / rounds;
+        // Each window of a paired level starts 0-1 s later than the last by chance (fixed seed): at 4 connections the
+        // mixed answers come in bursts about 0.8 s apart, and windows that all began at the same point of that cycle
+        // would all count one burst too many or too few.
+        var jitter = new Random(11);
+        double RoundLeadIn(double least) => least + jitter.NextDouble();
+        results.Add(Log(await PairedAsync(rounds, partners?.LoneFloor, partners,
+            () => driver.RunAsync("short", 1, 1, ShortBodies(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
+        results.Add(Log(new([await driver.RunAsync("short", 8, 1, ShortBodies(), leadIn, options.LoadSeconds, service)], [])));
+        results.Add(Log(await PairedAsync(rounds, partners?.BestShort, partners,
+            () => driver.RunAsync("short", 64, 1, ShortBodies(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
+        results.Add(Log(await PairedAsync(rounds, partners?.BestMixed, partners,
+            () => driver.RunAsync("mixed", MixedConnections, MixedPerRequest, MixedBody, RoundLeadIn(leadIn), 2 * window, service))));
         return results;
     }
 
@@ -61,9 +97,41 @@ internal static class ServiceLoad
         }
     }
 
-    private static LoadResult Log(LoadResult r)
+    /// <summary><paramref name="rounds"/> rounds of a raw window of <paramref name="configuration"/> and a service window
+    /// (<paramref name="serviceWindow"/>) in the order raw, service, service, raw, raw, …; service windows only when
+    /// there is no raw side.</summary>
+    private static async Task<LevelResult> PairedAsync(int rounds, RawResult? configuration, RawPartners? partners, Func<Task<LoadResult>> serviceWindow)
     {
-        Console.Error.WriteLine($"  http {r.Name} x{r.Connections}: {r.SentencesPerSecond:F0} sentences/s, p50 {r.P50Ms:F2} ms, p99 {r.P99Ms:F2} ms, non-200 {r.Failed}; server p50 total {r.Server.TotalP50Ms:F2}, queue {r.Server.QueueP50Ms:F2}, inference {r.Server.InferenceP50Ms:F2} ms; cores busy: service {r.ServiceCores:F2}, driver {r.DriverCores:F2}");
+        var serviceWindows = new List<LoadResult>();
+        var rawWindows = new List<RawResult>();
+        for (var round = 0; round < rounds; round++)
+        {
+            if (configuration is not null && round % 2 == 0)
+            {
+                rawWindows.Add(partners!.Again(configuration));
+            }
+
+            serviceWindows.Add(LogWindow(await serviceWindow()));
+            if (configuration is not null && round % 2 == 1)
+            {
+                rawWindows.Add(partners!.Again(configuration));
+            }
+        }
+
+        return new LevelResult(serviceWindows, rawWindows);
+    }
+
+    private static LoadResult LogWindow(LoadResult r)
+    {
+        Console.Error.WriteLine($"  http {r.Name} x{r.Connections} window: {r.SentencesPerSecond:F0} sentences/s, p50 {r.P50Ms:F2} ms, p99 {r.P99Ms:F2} ms, non-200 {r.Failed}");
         return r;
+    }
+
+    private static LevelResult Log(LevelResult level)
+    {
+        var r = level.Service;
+        Console.Error.WriteLine($"  http {r.Name} x{r.Connections} ({level.ServiceWindows.Count} window(s)): {r.SentencesPerSecond:F0} sentences/s, p50 {r.P50Ms:F2} ms, p99 {r.P99Ms:F2} ms, non-200 {r.Failed}; server p50 total {r.Server.TotalP50Ms:F2}, queue {r.Server.QueueP50Ms:F2}, inference {r.Server.InferenceP50Ms:F2} ms; cores busy: service {r.ServiceCores:F2}, driver {r.DriverCores:F2}"
+            + (level.Raw is { } raw ? $"; raw beside it: {raw.SentencesPerSecond:F0} sentences/s, p50 {raw.P50Ms:F2} ms" : ""));
+        return level;
     }
 }

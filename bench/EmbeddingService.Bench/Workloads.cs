@@ -78,6 +78,18 @@ internal sealed class Workloads
     {
         var sentence = _pool[(int)(index % _pool.Length)];
         var round = index / _pool.Length;
+        if (round > LastOneTokenRound)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Short text {index} would carry round number {round}, more than one token.");
+        }
+
         return $"{sentence} {round}";
     }
+
+    /// <summary>The numbers 0-341 are single tokens in the BERT uncased vocabulary of both bundled models (342 is not).</summary>
+    private const int LastOneTokenRound = 341;
+
+    /// <summary>Indices of <see cref="Short"/> that each load run of the service gets to itself: more than any run sends
+    /// (wrk writes up to 3,000 bodies per second of its run, and no run is longer than 15 s).</summary>
+    public const long ShortBlockSize = 60_000;
 }

@@ -14,6 +14,10 @@ namespace EmbeddingService.Bench;
 internal sealed class WrkDriver : ILoadDriver
 {
     private const string ResultPrefix = "BENCH-RESULT";
+    private const string LatencyPrefix = "BENCH-LATENCY";
+
+    /// <summary>wrk keeps the load on this long after the window, so no request inside it is cut off.</summary>
+    private const int TailSeconds = 1;
     private const int RusageChildren = -1;
 
     /// <summary>More sentences per second than any level reaches here (~600), so no body is sent twice.</summary>
@@ -53,14 +57,18 @@ internal sealed class WrkDriver : ILoadDriver
     }
 
     public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
-        double warmupSeconds, double seconds, ServiceProcess service)
+        double leadInSeconds, double seconds, ServiceProcess service)
     {
-        // Enough distinct bodies that no request repeats one, warm-up first.
-        var warmupBodies = (long)Math.Ceiling(warmupSeconds * SentencesPerSecondCeiling / Math.Max(1, sentencesPerRequest)) + connections;
+        // One wrk run holds the lead-in, the window and a second after it. The script counts what finishes inside the
+        // window, which has a steady load from start to end: a run of its own would start with every connection idle and
+        // end with a request per connection cut off in flight (about half a request per connection lost, about 10 % of a
+        // 4-s mixed window at 4 connections).
+        var runSeconds = (int)Math.Ceiling(leadInSeconds + seconds) + TailSeconds;
         var bodies = body is null ? null : Path.Combine(_folder, $"{name.Replace(' ', '-')}-{connections}.jsonl");
         if (body is not null)
         {
-            var total = warmupBodies + (long)Math.Ceiling(seconds * SentencesPerSecondCeiling / sentencesPerRequest) + connections;
+            // Enough distinct bodies that no request of the run repeats one.
+            var total = (long)Math.Ceiling(runSeconds * (double)SentencesPerSecondCeiling / sentencesPerRequest) + connections;
             await using var writer = new StreamWriter(bodies!, append: false, new UTF8Encoding(false));
             for (long i = 0; i < total; i++)
             {
@@ -69,15 +77,10 @@ internal sealed class WrkDriver : ILoadDriver
             }
         }
 
-        if (warmupSeconds > 0)
-        {
-            await RunWrkAsync(connections, warmupSeconds, bodies, firstBody: 0);
-        }
-
         var serviceCpuBefore = service.CpuTime();
         var driverCpuBefore = ChildrenCpuTime();
         var began = Stopwatch.GetTimestamp();
-        var output = await RunWrkAsync(connections, seconds, bodies, firstBody: warmupBodies);
+        var output = await RunWrkAsync(connections, runSeconds, bodies, leadInSeconds, seconds);
         // The whole wrk process (reading the bodies, connecting, the run, stopping): its CPU over its time.
         var wall = Stopwatch.GetElapsedTime(began).TotalSeconds;
         var rssAtEnd = service.RssMb();
@@ -94,7 +97,12 @@ internal sealed class WrkDriver : ILoadDriver
         // The HttpClient driver fails the run on a socket error; so does this one (wrk itself only counts them).
         if (Field("socket_errors") > 0 || requests == 0)
         {
-            throw new InvalidOperationException($"wrk at {connections} connections: {Field("socket_errors")} connect, read, write or timeout errors, {requests} requests answered 200.");
+            throw new InvalidOperationException($"wrk at {connections} connections: {Field("socket_errors")} connect, read, write or timeout errors, {requests} requests answered 200 in the window.");
+        }
+
+        if (Field("duration_us") < (leadInSeconds + seconds) * 1e6)
+        {
+            throw new InvalidOperationException($"wrk stopped after {Field("duration_us") / 1e6:F2} s, before the end of the window ({leadInSeconds + seconds} s).");
         }
 
         if (Field("repeated") > 0)
@@ -102,20 +110,14 @@ internal sealed class WrkDriver : ILoadDriver
             Console.Error.WriteLine($"  warning: wrk at {connections} connections ran out of distinct bodies: it went through them {Field("repeated")} more times.");
         }
 
-        return new LoadResult(name, connections, sentencesPerRequest, requests, (long)Field("failed"),
-            requests * (double)sentencesPerRequest / (Field("duration_us") / 1e6), Field("p50_us") / 1000, Field("p99_us") / 1000, rssAtEnd,
+        return new LoadResult(name, connections, sentencesPerRequest, requests, (long)Field("failed"), seconds, ParseLatency(output), rssAtEnd,
             new ServerTimings(Field("total_ms"), Field("queue_ms"), Field("inference_ms")), serviceCores, driverCores);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private async Task<string> RunWrkAsync(int connections, double seconds, string? bodies, long firstBody)
+    private async Task<string> RunWrkAsync(int connections, int seconds, string? bodies, double windowFrom, double windowSeconds)
     {
-        if (seconds != Math.Floor(seconds))
-        {
-            throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "wrk runs whole seconds.");
-        }
-
         var info = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
@@ -125,8 +127,9 @@ internal sealed class WrkDriver : ILoadDriver
         foreach (var argument in new[]
         {
             "--threads", "1", "--connections", connections.ToString(CultureInfo.InvariantCulture),
-            "--duration", $"{(int)seconds}s", "--timeout", "60s", "--script", _script,
-            _baseAddress.ToString().TrimEnd('/'), "--", bodies ?? "", firstBody.ToString(CultureInfo.InvariantCulture),
+            "--duration", $"{seconds}s", "--timeout", "60s", "--script", _script,
+            _baseAddress.ToString().TrimEnd('/'), "--", bodies ?? "",
+            windowFrom.ToString(CultureInfo.InvariantCulture), windowSeconds.ToString(CultureInfo.InvariantCulture),
         })
         {
             info.ArgumentList.Add(argument);
@@ -144,14 +147,27 @@ internal sealed class WrkDriver : ILoadDriver
         return await stdout;
     }
 
-    private static Dictionary<string, string> ParseResult(string output)
-    {
-        var line = output.Split('\n').FirstOrDefault(static l => l.StartsWith(ResultPrefix, StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"wrk printed no {ResultPrefix} line:\n{output}");
-        return line[ResultPrefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+    private static Dictionary<string, string> ParseResult(string output) =>
+        Line(output, ResultPrefix).Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(static pair => pair.Split('=', 2))
             .ToDictionary(static kv => kv[0], static kv => kv[1]);
+
+    /// <summary>wrk's latency histogram, printed by the script as <c>microseconds:count</c> pairs.</summary>
+    private static LatencyStats ParseLatency(string output)
+    {
+        var latency = new LatencyStats();
+        foreach (var bucket in Line(output, LatencyPrefix).Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (value, count) = (bucket[..bucket.IndexOf(':')], bucket[(bucket.IndexOf(':') + 1)..]);
+            latency.AddMicroseconds(long.Parse(value, CultureInfo.InvariantCulture), long.Parse(count, CultureInfo.InvariantCulture));
+        }
+
+        return latency;
     }
+
+    private static string Line(string output, string prefix) =>
+        output.Split('\n').FirstOrDefault(l => l.StartsWith(prefix + " ", StringComparison.Ordinal))?[(prefix.Length + 1)..]
+            ?? throw new InvalidOperationException($"wrk printed no {prefix} line:\n{output}");
 
     /// <summary>CPU time of this process's finished children (wrk runs one at a time).</summary>
     private static TimeSpan ChildrenCpuTime()
@@ -174,33 +190,47 @@ internal sealed class WrkDriver : ILoadDriver
     private static extern int GetResourceUsage(int who, out ResourceUsage usage);
 
     /// <summary>
-    /// Sends the bodies of the file named by the first script argument from the line given by the second (a
-    /// <c>GET /health/live</c> when there is no file; "repeated" counts passes over the bodies after the first), and
-    /// prints one result line: requests answered 200 and not, socket errors, the run's duration, latency percentiles (µs)
-    /// and the medians of the service's timing headers (ms). wrk's percentiles include its correction for coordinated
-    /// omission (samples added for responses slower than twice the mean interval), which can only raise them.
+    /// Sends the bodies of the file named by the first script argument in order (a <c>GET /health/live</c> when there is no
+    /// file; "repeated" counts passes over the bodies after the first), and prints two lines. The result line: requests
+    /// that finished inside the window (from the second argument's seconds after the start, for the third argument's
+    /// seconds, by the monotonic clock through LuaJIT's FFI) answered 200, non-200 answers over the whole run, socket
+    /// errors, the run's duration, and the medians of the service's timing headers (ms) inside the window. The latency
+    /// line: wrk's histogram of the whole run (µs:count). wrk's latencies include its correction for coordinated omission
+    /// (samples added for responses slower than twice the mean interval), which can only raise them.
     /// </summary>
     private const string Script = """
+        local ffi = require("ffi")
+        ffi.cdef[[
+        typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+        int clock_gettime(int clock_id, bench_timespec *now);
+        ]]
+        local clock_monotonic = 1
+        local timespec = ffi.new("bench_timespec")
+        local function now_us()
+          ffi.C.clock_gettime(clock_monotonic, timespec)
+          return tonumber(timespec.tv_sec) * 1000000 + tonumber(timespec.tv_nsec) / 1000
+        end
+
         local requests = {}
         local next_request = 1
         local repeats_expected = false
+        local window_from, window_to = 0, 0
         ok, failed, repeated = 0, 0, 0
         total, queue, inference = {}, {}, {}
 
         function init(args)
-          local path, first = args[1], tonumber(args[2])
+          local path = args[1]
           if path == nil or path == "" then
             requests[1] = wrk.format("GET", "/health/live")
             repeats_expected = true
-            return
-          end
-          local line_number = 0
-          for line in io.lines(path) do
-            if line_number >= first then
+          else
+            for line in io.lines(path) do
               requests[#requests + 1] = wrk.format("POST", "/embed", { ["Content-Type"] = "application/json" }, line)
             end
-            line_number = line_number + 1
           end
+          -- After reading the bodies: the load starts about now.
+          window_from = now_us() + tonumber(args[2]) * 1000000
+          window_to = window_from + tonumber(args[3]) * 1000000
         end
 
         function request()
@@ -218,6 +248,8 @@ internal sealed class WrkDriver : ILoadDriver
             failed = failed + 1
             return
           end
+          local now = now_us()
+          if now < window_from or now > window_to then return end
           ok = ok + 1
           if headers["x-total-time"] then
             total[#total + 1] = tonumber(headers["x-total-time"])
@@ -240,9 +272,15 @@ internal sealed class WrkDriver : ILoadDriver
         function done(summary, latency, _)
           local t = threads[1]
           local e = summary.errors
-          io.write(string.format("BENCH-RESULT ok=%d failed=%d socket_errors=%d repeated=%d duration_us=%d p50_us=%d p99_us=%d total_ms=%s queue_ms=%s inference_ms=%s\n",
+          io.write(string.format("BENCH-RESULT ok=%d failed=%d socket_errors=%d repeated=%d duration_us=%d total_ms=%s queue_ms=%s inference_ms=%s\n",
             t:get("ok"), t:get("failed"), e.connect + e.read + e.write + e.timeout, t:get("repeated"), summary.duration,
-            latency:percentile(50), latency:percentile(99), median(t:get("total")), median(t:get("queue")), median(t:get("inference"))))
+            median(t:get("total")), median(t:get("queue")), median(t:get("inference"))))
+          local buckets = {}
+          for i = 1, #latency do
+            local value, count = latency(i)
+            buckets[#buckets + 1] = string.format("%d:%d", value, count)
+          end
+          io.write("BENCH-LATENCY " .. table.concat(buckets, ",") .. "\n")
         end
         """;
 }
