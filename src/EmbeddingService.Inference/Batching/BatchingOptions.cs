@@ -20,10 +20,11 @@ public sealed class BatchingOptions
     /// <summary>The most padded tokens (longest input × batch size) in one forward pass; an input longer than this runs
     /// alone. Large budgets are slower per token on CPU (the activations outgrow the core's cache) and make ONNX Runtime's
     /// arena grow with the largest shape: 8192 measured ~1 GB peak RSS and 0.14× the raw mixed-length rate; 1024 about
-    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (with <see cref="LoneRequestThreads"/> off; with it on, 464-468 MB
-    /// and 0.91-1.04× in the bench's runs since its corrections: README.md, Performance).</summary>
+    /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (with <see cref="LoneRequestThreads"/> off). 128 cuts batches of
+    /// short sentences at 6-7, near the raw loop's best batch of 8: 1.05× the requests of 256 at 64 connections and
+    /// 1.03× on mixed lengths, two services side by side (bench/README.md).</summary>
     [Range(16, 1_048_576)]
-    public int MaxBatchTokens { get; set; } = 256;
+    public int MaxBatchTokens { get; set; } = 128;
 
     /// <summary>How many queued inputs one scheduling window considers (sorted by length, then cut into batches).</summary>
     [Range(1, 65_536)]
