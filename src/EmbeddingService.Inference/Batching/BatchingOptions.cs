@@ -46,7 +46,7 @@ public sealed class BatchingOptions
     /// <see cref="AutoLoneRequestThreadsCap"/>; 0 turns it off; always capped at the core count, and off unless above the
     /// intra-op threads in effect (<see cref="ResolveIntraOpThreads"/>). A lone pass on one thread is bound by reading
     /// the weights from memory (~87 MB for all-MiniLM-L6-v2): on 2 cores, two spinning threads bring the lone-request
-    /// p50 from +2.8 to +3.7 ms over the raw batch-1 floor to +0.5 to +1.3 ms (bench). Both sessions share one copy
+    /// p50 from +2.8 to +3.7 ms over the raw batch-1 floor to +0.45 to +0.8 ms (bench). Both sessions share one copy
     /// of the weights, so the second costs ~35 MB of working memory per model, not a second ~90 MB copy.</summary>
     [Range(0, 256)]
     public int? LoneRequestThreads { get; set; }
