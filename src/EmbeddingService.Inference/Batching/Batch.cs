@@ -11,10 +11,14 @@ internal sealed class Batch
     /// <summary>Padded tokens: what the forward pass costs.</summary>
     public int PaddedTokens => MaxLength * Items.Count;
 
+    /// <summary>The earliest plan that took one of the inputs from the queue (<see cref="BatchItem.Plan"/>).</summary>
+    public long OldestPlan { get; private set; } = long.MaxValue;
+
     public void Add(BatchItem item)
     {
         Items.Add(item);
         MaxLength = Math.Max(MaxLength, item.Length);
+        OldestPlan = Math.Min(OldestPlan, item.Plan);
     }
 
     /// <summary>Drops the inputs of callers that went away since planning, and recomputes the padding for what is left.</summary>
@@ -27,8 +31,8 @@ internal sealed class Batch
     }
 }
 
-/// <summary>One input of one job inside a batch.</summary>
-internal readonly record struct BatchItem(EmbeddingJob Job, int Index)
+/// <summary>One input of one job inside a batch, and the plan that first took it from the queue.</summary>
+internal readonly record struct BatchItem(EmbeddingJob Job, int Index, long Plan)
 {
     public int Length => Job.Inputs[Index].Length;
 }

@@ -1,25 +1,33 @@
 namespace EmbeddingService.Inference.Batching;
 
 /// <summary>
-/// Turns what is queued into batches, with no timer: called whenever a runner is free.
+/// Turns what is queued into batches, with no timer: called whenever a runner is free and inputs have come in since the
+/// last plan.
 /// <list type="number">
-/// <item>Fill a window of up to <see cref="BatchingOptions.WindowInputs"/> inputs, taking from the queued jobs in arrival order,
-/// at most <see cref="BatchingOptions.MaxBatchSize"/> inputs from each job per pass. A 2,000-input request thus takes one
-/// batch's worth per window and everyone behind it still gets into the next window: no caller starves.</item>
-/// <item>Sort the window by token count, so inputs of similar length share a batch and padding stays low.</item>
+/// <item>Fill a window of up to <see cref="BatchingOptions.WindowInputs"/> inputs: first the inputs already planned but not
+/// yet running, then inputs from the queued jobs in arrival order, at most <see cref="BatchingOptions.MaxBatchSize"/> from
+/// each job per pass. A 2,000-input request thus takes one batch's worth per pass and everyone behind it still gets into
+/// the window: no caller starves.</item>
+/// <item>Sort the window by token count, so inputs of similar length share a batch and padding stays low. Planned inputs
+/// join the sort again, so inputs that arrive one request at a time still find neighbours of their length.</item>
 /// <item>Cut it into batches under <see cref="BatchingOptions.MaxBatchSize"/> and <see cref="BatchingOptions.MaxBatchTokens"/>
 /// (padded tokens = longest × count).</item>
+/// <item>Order the batches by the oldest plan they hold an input of, then by length: re-planning never puts an input behind
+/// inputs that came in after it was first planned, so no input waits for more than one window of older ones.</item>
 /// </list>
 /// Pure logic, no threads: the batching loop owns the state it is given.
 /// </summary>
 internal static class BatchPlanner
 {
-    /// <summary>Plans the next window from <paramref name="queued"/> (jobs in arrival order with unscheduled inputs),
-    /// advances their <see cref="EmbeddingJob.NextToSchedule"/>, and drops jobs that are now fully scheduled.</summary>
-    /// <returns>The batches, shortest inputs first; empty only when nothing is queued.</returns>
-    public static List<Batch> PlanWindow(List<EmbeddingJob> queued, BatchingOptions options)
+    /// <summary>Plans a window from <paramref name="planned"/> (inputs planned earlier that have not started) and
+    /// <paramref name="queued"/> (jobs in arrival order with unscheduled inputs), advances the jobs'
+    /// <see cref="EmbeddingJob.NextToSchedule"/>, and drops jobs that are now fully scheduled.</summary>
+    /// <param name="plan">This plan's number, higher than every earlier plan's: the age of the inputs it takes from the queue.</param>
+    /// <returns>The batches in the order to run them; empty only when nothing is planned or queued.</returns>
+    public static List<Batch> PlanWindow(List<EmbeddingJob> queued, IReadOnlyCollection<BatchItem> planned, long plan, BatchingOptions options)
     {
-        var window = new List<BatchItem>(Math.Min(options.WindowInputs, 1024));
+        var window = new List<BatchItem>(Math.Min(Math.Max(options.WindowInputs, planned.Count), 1024));
+        window.AddRange(planned);
         var progress = true;
         while (progress && window.Count < options.WindowInputs)
         {
@@ -29,7 +37,7 @@ internal static class BatchPlanner
                 var take = Math.Min(options.MaxBatchSize, options.WindowInputs - window.Count);
                 for (var k = 0; k < take && !job.IsFullyScheduled; k++)
                 {
-                    window.Add(new BatchItem(job, job.NextToSchedule++));
+                    window.Add(new BatchItem(job, job.NextToSchedule++, plan));
                     progress = true;
                 }
 
@@ -42,11 +50,11 @@ internal static class BatchPlanner
 
         queued.RemoveAll(static job => job.IsFullyScheduled);
 
-        // A stable sort keeps equal lengths in arrival order.
-        var sorted = window.OrderBy(static item => item.Length).ToList();
+        // Stable sorts: equal lengths keep their order in the window (older first), and batches of one plan keep the
+        // length order.
         var batches = new List<Batch>();
         var current = new Batch();
-        foreach (var item in sorted)
+        foreach (var item in window.OrderBy(static item => item.Length))
         {
             var paddedIfAdded = Math.Max(current.MaxLength, item.Length) * (current.Items.Count + 1);
             if (current.Items.Count > 0 && (current.Items.Count >= options.MaxBatchSize || paddedIfAdded > options.MaxBatchTokens))
@@ -63,6 +71,6 @@ internal static class BatchPlanner
             batches.Add(current);
         }
 
-        return batches;
+        return batches.OrderBy(static batch => batch.OldestPlan).ToList();
     }
 }

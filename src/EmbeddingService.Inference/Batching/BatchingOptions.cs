@@ -26,7 +26,8 @@ public sealed class BatchingOptions
     [Range(16, 1_048_576)]
     public int MaxBatchTokens { get; set; } = 128;
 
-    /// <summary>How many queued inputs one scheduling window considers (sorted by length, then cut into batches).</summary>
+    /// <summary>How many inputs one scheduling window holds: those planned but not started, plus newcomers from the queue
+    /// (sorted by length, then cut into batches).</summary>
     [Range(1, 65_536)]
     public int WindowInputs { get; set; } = 128;
 

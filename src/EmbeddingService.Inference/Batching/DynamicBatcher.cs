@@ -11,11 +11,13 @@ namespace EmbeddingService.Inference.Batching;
 /// The queue and the runner threads of one model.
 /// <para>
 /// Requests are admitted against a bound counted in inputs (full ⇒ <see cref="EmbeddingErrorKind.Overloaded"/>). Each runner
-/// thread, whenever it is free, takes the next planned batch, or plans a new window from everything queued
-/// (<see cref="BatchPlanner"/>: fair, sorted by length, cut by the token budget) and takes its first batch. There is no
-/// delay timer and no hand-off thread: a lone request on an idle server wakes a runner that runs it at once, and under
-/// load batches grow by themselves because requests pile up while the runners are busy. The rest of a window stays
-/// planned, so the next free runner starts its batch without waiting.
+/// thread, whenever it is free, takes the next planned batch. If inputs have come in since the last plan, it first plans
+/// the window again (<see cref="BatchPlanner"/>: fair, sorted by length, cut by the token budget): the inputs planned but not
+/// started and the newcomers, up to <see cref="BatchingOptions.WindowInputs"/>. There is no delay timer and no hand-off
+/// thread: a lone request on an idle server wakes a runner that runs it at once, and under load batches grow by themselves
+/// because requests pile up while the runners are busy. The rest of a window stays planned, so the next free runner starts
+/// its batch without waiting; planning it again lets requests that arrive one by one (a few clients with many inputs each)
+/// share a sort, which pads less than a window per request would.
 /// </para>
 /// <para>
 /// Runners are dedicated threads, not thread-pool threads: a forward pass blocks for milliseconds, and blocking pool
@@ -43,6 +45,8 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<EmbeddingJob> _queued = [];
     private readonly Queue<Batch> _planned = new();
+    private int _plannedInputs;
+    private long _plans; // numbers the plans, so the planner can keep inputs first planned earlier ahead (BatchItem.Plan)
     private bool _completing;
     private bool _aborted;
     private int _running;
@@ -164,8 +168,8 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>The next batch to run: already planned, or planned now from what is queued; waits while there is
-    /// nothing. Null when the batcher is drained (or aborted). The caller owes one <see cref="EndPass"/> per batch.</summary>
+    /// <summary>The next batch to run, from a window planned again when inputs have come in since (and it has room); waits
+    /// while there is nothing. Null when the batcher is drained (or aborted). The caller owes one <see cref="EndPass"/> per batch.</summary>
     /// <param name="alone">No other batch of this model runs and nothing else waits.</param>
     private Batch? TakeBatch(out bool alone)
     {
@@ -180,8 +184,16 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                     return null;
                 }
 
+                // Inputs that came in since the last plan join the inputs planned but not started, while the window has room.
+                DropAbandoned();
+                if (_queued.Count > 0 && _plannedInputs < _options.WindowInputs)
+                {
+                    PlanWindow();
+                }
+
                 if (_planned.TryDequeue(out var next))
                 {
+                    _plannedInputs -= next.Items.Count;
                     if (_planned.Count > 0)
                     {
                         // More of this window is ready: wake another idle runner for it.
@@ -191,13 +203,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                     alone = _running == 0 && _planned.Count == 0 && _queued.Count == 0;
                     _running++;
                     return next;
-                }
-
-                DropAbandoned();
-                if (_queued.Count > 0)
-                {
-                    PlanWindow();
-                    continue;
                 }
 
                 if (_completing)
@@ -210,21 +215,43 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>Plans the window again from the batches not started (less abandoned inputs) and what is queued.</summary>
     private void PlanWindow()
     {
+        var planned = new List<BatchItem>(_plannedInputs);
+        while (_planned.TryDequeue(out var batch))
+        {
+            foreach (var item in batch.Items)
+            {
+                if (!item.Job.IsAbandoned)
+                {
+                    planned.Add(item);
+                }
+            }
+        }
+
+        _plannedInputs = 0;
         try
         {
-            foreach (var batch in BatchPlanner.PlanWindow(_queued, _options))
+            foreach (var batch in BatchPlanner.PlanWindow(_queued, planned, ++_plans, _options))
             {
-                Interlocked.Add(ref _queuedInputs, -batch.Items.Count);
                 _planned.Enqueue(batch);
+                _plannedInputs += batch.Items.Count;
             }
+
+            Interlocked.Add(ref _queuedInputs, -(_plannedInputs - planned.Count));
         }
         catch (Exception ex)
         {
             // A bug in planning must not leave callers waiting forever: fail what is queued, and say so loudly.
             Log.PlanningFailed(_logger, _modelId, ex);
-            FailEverything(new EmbeddingException(EmbeddingErrorKind.Backend, "Scheduling the request failed.", innerException: ex));
+            var error = new EmbeddingException(EmbeddingErrorKind.Backend, "Scheduling the request failed.", innerException: ex);
+            foreach (var item in planned)
+            {
+                item.Job.Fail(error);
+            }
+
+            FailEverything(error);
         }
     }
 
@@ -253,6 +280,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
 
         _queued.Clear();
+        _plannedInputs = 0;
         while (_planned.TryDequeue(out var batch))
         {
             foreach (var item in batch.Items)

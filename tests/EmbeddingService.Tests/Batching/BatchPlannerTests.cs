@@ -15,7 +15,7 @@ public sealed class BatchPlannerTests
         var lengths = new[] { 10, 50, 20, 5, 30, 10, 40, 8, 12, 25, 60, 7 };
         var queued = new List<EmbeddingJob> { Job(lengths) };
 
-        var batches = BatchPlanner.PlanWindow(queued, options);
+        var batches = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
 
         Assert.Equal(lengths.Length, batches.Sum(static b => b.Items.Count));
         Assert.All(batches, b => Assert.InRange(b.Items.Count, 1, 4));
@@ -29,7 +29,7 @@ public sealed class BatchPlannerTests
         var options = new BatchingOptions { MaxBatchSize = 3, MaxBatchTokens = 10_000, WindowInputs = 64 };
         var queued = new List<EmbeddingJob> { Job(9, 3, 7), Job(1, 8, 2) };
 
-        var batches = BatchPlanner.PlanWindow(queued, options);
+        var batches = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
 
         var order = batches.SelectMany(static b => b.Items.Select(static i => i.Length)).ToArray();
         Assert.Equal(new[] { 1, 2, 3, 7, 8, 9 }, order);
@@ -42,7 +42,7 @@ public sealed class BatchPlannerTests
         var options = new BatchingOptions { MaxBatchSize = 8, MaxBatchTokens = 16, WindowInputs = 64 };
         var queued = new List<EmbeddingJob> { Job(100, 2) };
 
-        var batches = BatchPlanner.PlanWindow(queued, options);
+        var batches = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
 
         Assert.Equal(2, batches.Count);
         Assert.Equal(100, batches[1].MaxLength);
@@ -56,7 +56,7 @@ public sealed class BatchPlannerTests
         var small = Job(10);
         var queued = new List<EmbeddingJob> { huge, small };
 
-        var batches = BatchPlanner.PlanWindow(queued, options);
+        var batches = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
 
         Assert.Contains(batches.SelectMany(static b => b.Items), item => item.Job == small);
         Assert.Equal(127, huge.NextToSchedule);
@@ -71,10 +71,59 @@ public sealed class BatchPlannerTests
         var b = Job(Enumerable.Repeat(5, 10).ToArray());
         var queued = new List<EmbeddingJob> { a, b };
 
-        BatchPlanner.PlanWindow(queued, options);
+        BatchPlanner.PlanWindow(queued, [], plan: 1, options);
 
         // First pass: 4 from a, 4 from b; second pass fills the window's last 2 from a.
         Assert.Equal(6, a.NextToSchedule);
         Assert.Equal(4, b.NextToSchedule);
+    }
+
+    [Fact]
+    public void Inputs_planned_earlier_are_sorted_again_with_newcomers()
+    {
+        var options = new BatchingOptions { MaxBatchSize = 2, MaxBatchTokens = 10_000, WindowInputs = 64 };
+        var first = Job(10, 30, 5);
+        var queued = new List<EmbeddingJob> { first };
+        var firstPlan = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
+        Assert.Equal(new[] { 10, 30 }, firstPlan.Select(static b => b.MaxLength).ToArray());
+
+        // [5, 10] has started; 30 waits, and 29 and 31 come in.
+        var later = Job(29, 31);
+        queued.Add(later);
+        var secondPlan = BatchPlanner.PlanWindow(queued, firstPlan[1].Items, plan: 2, options);
+
+        Assert.Equal(new[] { 30, 31 }, secondPlan.Select(static b => b.MaxLength).ToArray());
+        Assert.Equal(new[] { (later, 0), (first, 1) }, secondPlan[0].Items.Select(static i => (i.Job, i.Index)).ToArray());
+        Assert.Empty(queued);
+    }
+
+    [Fact]
+    public void Planning_again_never_puts_an_input_behind_inputs_that_came_after_it()
+    {
+        var options = new BatchingOptions { MaxBatchSize = 1, MaxBatchTokens = 10_000, WindowInputs = 64 };
+        var queued = new List<EmbeddingJob> { Job(50, 5) };
+        var firstPlan = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
+
+        // [5] has started; shorter inputs keep coming, but the 50 planned before them runs first.
+        queued.Add(Job(3, 4));
+        var secondPlan = BatchPlanner.PlanWindow(queued, firstPlan[1].Items, plan: 2, options);
+
+        Assert.Equal(new[] { 50, 3, 4 }, secondPlan.Select(static b => b.MaxLength).ToArray());
+        Assert.Equal(new long[] { 1, 2, 2 }, secondPlan.Select(static b => b.OldestPlan).ToArray());
+    }
+
+    [Fact]
+    public void A_window_planned_again_takes_newcomers_only_up_to_its_size()
+    {
+        var options = new BatchingOptions { MaxBatchSize = 8, MaxBatchTokens = 10_000, WindowInputs = 4 };
+        var planned = BatchPlanner.PlanWindow([Job(5, 6, 7)], [], plan: 1, options).SelectMany(static b => b.Items).ToList();
+        var later = Job(8, 9, 10);
+        var queued = new List<EmbeddingJob> { later };
+
+        var batches = BatchPlanner.PlanWindow(queued, planned, plan: 2, options);
+
+        Assert.Equal(4, batches.Sum(static b => b.Items.Count));
+        Assert.Equal(1, later.NextToSchedule);
+        Assert.Equal([later], queued);
     }
 }

@@ -105,6 +105,27 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task A_request_that_comes_in_while_a_window_waits_is_sorted_into_it()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 2, MaxBatchTokens = 10_000 });
+        var cancellation = TestContext.Current.CancellationToken;
+        var first = batcher.EmbedAsync(Inputs(1), cancellation);
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+
+        // Ids 7 and 14 make 3 tokens, 13 and 6 make 9. The next window is [7, 14] then [13]; [7, 14] starts, and while it
+        // runs, 6 comes in and joins 13, instead of running in a batch of its own after it.
+        var second = batcher.EmbedAsync(Inputs(7, 13, 14), cancellation);
+        runner.Release();
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+        var third = batcher.EmbedAsync(Inputs(6), cancellation);
+        runner.Release(100);
+        await Task.WhenAll(first, second, third).WaitAsync(s_timeout, cancellation);
+
+        Assert.Equal([[1], [7, 14], [13, 6]], runner.Batches.Select(static b => b.Select(static row => row[1]).ToArray()));
+    }
+
+    [Fact]
     public async Task A_full_queue_refuses_with_overloaded_and_keeps_what_it_accepted()
     {
         var runner = new FakeBatchRunner(gated: true);
