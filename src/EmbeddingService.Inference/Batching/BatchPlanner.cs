@@ -1,8 +1,8 @@
 namespace EmbeddingService.Inference.Batching;
 
 /// <summary>
-/// Turns what is queued into batches, with no timer: called whenever a runner is free and inputs have come in since the
-/// last plan.
+/// Turns what is queued into batches, with no timer: called when a runner is free and nothing is planned, or when a request
+/// with a batch's worth of inputs has come in since the last plan (<c>DynamicBatcher</c>).
 /// <list type="number">
 /// <item>Fill a window of up to <see cref="BatchingOptions.WindowInputs"/> inputs: first the inputs already planned but not
 /// yet running, then inputs from the queued jobs in arrival order, at most <see cref="BatchingOptions.MaxBatchSize"/> from

@@ -104,8 +104,10 @@ public sealed class DynamicBatcherTests
         Assert.Equal(11, runner.Batches.Sum(static b => b.Count));
     }
 
-    [Fact]
-    public async Task A_request_that_comes_in_while_a_window_waits_is_sorted_into_it()
+    [Theory]
+    [InlineData(new[] { 6, 20 }, "1|7,14|13,6|20")] // a batch's worth (MaxBatchSize 2): sorted into the waiting window
+    [InlineData(new[] { 6 }, "1|7,14|13|6")] // less: waits for the next window
+    public async Task A_request_that_comes_in_while_a_window_waits_joins_its_sort_if_it_fills_a_batch(int[] newcomer, string expectedBatches)
     {
         var runner = new FakeBatchRunner(gated: true);
         await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 2, MaxBatchTokens = 10_000 });
@@ -113,16 +115,16 @@ public sealed class DynamicBatcherTests
         var first = batcher.EmbedAsync(Inputs(1), cancellation);
         await runner.Started.WaitAsync(s_timeout, cancellation);
 
-        // Ids 7 and 14 make 3 tokens, 13 and 6 make 9. The next window is [7, 14] then [13]; [7, 14] starts, and while it
-        // runs, 6 comes in and joins 13, instead of running in a batch of its own after it.
+        // Ids 7 and 14 make 3 tokens, 13, 6 and 20 make 9. The next window is [7, 14] then [13]; [7, 14] starts, and the
+        // newcomer comes in while it runs.
         var second = batcher.EmbedAsync(Inputs(7, 13, 14), cancellation);
         runner.Release();
         await runner.Started.WaitAsync(s_timeout, cancellation);
-        var third = batcher.EmbedAsync(Inputs(6), cancellation);
+        var third = batcher.EmbedAsync(Inputs(newcomer), cancellation);
         runner.Release(100);
         await Task.WhenAll(first, second, third).WaitAsync(s_timeout, cancellation);
 
-        Assert.Equal([[1], [7, 14], [13, 6]], runner.Batches.Select(static b => b.Select(static row => row[1]).ToArray()));
+        Assert.Equal(expectedBatches, string.Join('|', runner.Batches.Select(static b => string.Join(',', b.Select(static row => row[1])))));
     }
 
     [Fact]
