@@ -15,9 +15,9 @@ namespace EmbeddingService.Inference.Batching;
 /// (<see cref="BatchPlanner"/>: fair, sorted by length, cut by the token budget) and takes its first batch. There is no
 /// delay timer and no hand-off thread: a lone request on an idle server wakes a runner that runs it at once, and under
 /// load batches grow by themselves because requests pile up while the runners are busy. The rest of a window stays
-/// planned, so the next free runner starts its batch without waiting. When a request with a batch's worth of inputs
-/// comes in meanwhile, the window is planned again with it (<see cref="HasRequestFillingABatch"/>), up to
-/// <see cref="BatchingOptions.WindowInputs"/>: requests that arrive one by one then share a sort.
+/// planned, so the next free runner starts its batch without waiting. When a new request with a batch's worth of inputs
+/// comes in meanwhile, the window is planned again with the new requests (<see cref="HasNewRequestFillingABatch"/>), up
+/// to <see cref="BatchingOptions.WindowInputs"/>: requests that arrive one by one then share a sort.
 /// </para>
 /// <para>
 /// Runners are dedicated threads, not thread-pool threads: a forward pass blocks for milliseconds, and blocking pool
@@ -185,9 +185,16 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                 }
 
                 DropAbandoned();
-                if (_queued.Count > 0 && (_planned.Count == 0 || (_plannedInputs < _options.WindowInputs && HasRequestFillingABatch())))
+                if (_queued.Count > 0)
                 {
-                    PlanWindow();
+                    if (_planned.Count == 0)
+                    {
+                        PlanWindow(newRequestsOnly: false);
+                    }
+                    else if (_plannedInputs < _options.WindowInputs && HasNewRequestFillingABatch())
+                    {
+                        PlanWindow(newRequestsOnly: true);
+                    }
                 }
 
                 if (_planned.TryDequeue(out var next))
@@ -215,18 +222,19 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     }
 
     /// <summary>
-    /// Whether a queued request still has a batch's worth of inputs to schedule: then the window is planned again before
-    /// the next batch, with the newcomers sorted in. Such a request's inputs span many lengths, and sorted in with the
-    /// window they pad less than in a window of their own (a few clients sending 32 texts each arrive one by one, so each
-    /// request used to be sorted alone). Single inputs wait for the next window, as before: sorting them in gains little,
-    /// and at 64 connections of one sentence each it put some newcomers in batches ahead of older inputs and raised the
-    /// p99 latency by 10-20 % (bench/README.md).
+    /// Whether a request none of whose inputs is planned yet has a batch's worth of them: then the window is planned again
+    /// before the next batch, with the new requests sorted in. Such a request's inputs span many lengths, and sorted in
+    /// with the window they pad less than in a window of their own (a few clients sending 32 texts each arrive one by one,
+    /// so each request used to be sorted alone). Single inputs alone wait for the next window, as before: sorting them in
+    /// gains little, and at 64 connections of one sentence each it put some newcomers in batches ahead of older inputs and
+    /// raised the p99 latency by 10-20 % (bench/README.md). The rest of a request already planned in part waits for the
+    /// next window too, so a 2,000-input request cannot take every slot that frees up.
     /// </summary>
-    private bool HasRequestFillingABatch()
+    private bool HasNewRequestFillingABatch()
     {
         foreach (var job in _queued)
         {
-            if (job.Inputs.Length - job.NextToSchedule >= _options.MaxBatchSize)
+            if (job.NextToSchedule == 0 && job.Inputs.Length >= _options.MaxBatchSize)
             {
                 return true;
             }
@@ -235,8 +243,9 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         return false;
     }
 
-    /// <summary>Plans the window again from the batches not started (less abandoned inputs) and what is queued.</summary>
-    private void PlanWindow()
+    /// <summary>Plans the window again from the batches not started (less abandoned inputs) and what is queued (only
+    /// requests not planned at all with <paramref name="newRequestsOnly"/>).</summary>
+    private void PlanWindow(bool newRequestsOnly)
     {
         var planned = new List<BatchItem>(_plannedInputs);
         while (_planned.TryDequeue(out var batch))
@@ -253,7 +262,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         _plannedInputs = 0;
         try
         {
-            foreach (var batch in BatchPlanner.PlanWindow(_queued, planned, ++_plans, _options))
+            foreach (var batch in BatchPlanner.PlanWindow(_queued, planned, ++_plans, _options, newRequestsOnly))
             {
                 _planned.Enqueue(batch);
                 _plannedInputs += batch.Items.Count;

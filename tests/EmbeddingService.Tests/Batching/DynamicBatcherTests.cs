@@ -128,6 +128,25 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task A_single_sentence_behind_a_large_request_runs_within_the_next_window()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        var options = new BatchingOptions { MaxBatchSize = 16, MaxBatchTokens = 100_000, WindowInputs = 128, MaxQueuedInputs = 4096 };
+        await using var batcher = CreateBatcher(runner, options);
+        var cancellation = TestContext.Current.CancellationToken;
+        var large = batcher.EmbedAsync(Inputs(Enumerable.Range(1000, 2000).ToArray()), cancellation);
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+
+        var single = batcher.EmbedAsync(Inputs(5), cancellation);
+        runner.Release(1000);
+        await Task.WhenAll(large, single).WaitAsync(s_timeout, cancellation);
+
+        // The rest of the first window (8 batches of 16), then a window in which it is one of the first 128 inputs.
+        var batch = runner.Batches.FindIndex(static b => b.Any(static row => row[1] == 5));
+        Assert.InRange(batch, 1, 8 + 9);
+    }
+
+    [Fact]
     public async Task A_full_queue_refuses_with_overloaded_and_keeps_what_it_accepted()
     {
         var runner = new FakeBatchRunner(gated: true);
