@@ -32,7 +32,7 @@ internal static class BatchPlanner
     {
         var window = new List<BatchItem>(Math.Min(Math.Max(options.WindowInputs, planned.Count), 1024));
         window.AddRange(planned);
-        var sources = newRequestsOnly ? queued.FindAll(static job => job.NextToSchedule == 0) : queued;
+        var sources = newRequestsOnly ? queued.FindAll(static job => job.IsUnplanned) : queued;
         var progress = true;
         while (progress && window.Count < options.WindowInputs)
         {

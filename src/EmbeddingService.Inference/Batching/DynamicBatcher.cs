@@ -45,7 +45,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private readonly object _gate = new();
     private readonly List<EmbeddingJob> _queued = [];
     private readonly Queue<Batch> _planned = new();
-    private int _plannedInputs;
     private long _plans; // numbers the plans, so the planner can keep inputs first planned earlier ahead (BatchItem.Plan)
     private bool _completing;
     private bool _aborted;
@@ -191,7 +190,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                     {
                         PlanWindow(newRequestsOnly: false);
                     }
-                    else if (_plannedInputs < _options.WindowInputs && HasNewRequestFillingABatch())
+                    else if (HasNewRequestFillingABatch() && PlannedInputs() < _options.WindowInputs)
                     {
                         PlanWindow(newRequestsOnly: true);
                     }
@@ -199,7 +198,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
 
                 if (_planned.TryDequeue(out var next))
                 {
-                    _plannedInputs -= next.Items.Count;
                     if (_planned.Count > 0)
                     {
                         // More of this window is ready: wake another idle runner for it.
@@ -234,7 +232,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     {
         foreach (var job in _queued)
         {
-            if (job.NextToSchedule == 0 && job.Inputs.Length >= _options.MaxBatchSize)
+            if (job.IsUnplanned && job.Inputs.Length >= _options.MaxBatchSize)
             {
                 return true;
             }
@@ -243,32 +241,39 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         return false;
     }
 
+    /// <summary>Inputs in the batches planned but not started.</summary>
+    private int PlannedInputs()
+    {
+        var inputs = 0;
+        foreach (var batch in _planned)
+        {
+            inputs += batch.Items.Count;
+        }
+
+        return inputs;
+    }
+
     /// <summary>Plans the window again from the batches not started (less abandoned inputs) and what is queued (only
     /// requests not planned at all with <paramref name="newRequestsOnly"/>).</summary>
     private void PlanWindow(bool newRequestsOnly)
     {
-        var planned = new List<BatchItem>(_plannedInputs);
+        var planned = new List<BatchItem>();
         while (_planned.TryDequeue(out var batch))
         {
-            foreach (var item in batch.Items)
-            {
-                if (!item.Job.IsAbandoned)
-                {
-                    planned.Add(item);
-                }
-            }
+            batch.RemoveAbandoned();
+            planned.AddRange(batch.Items);
         }
 
-        _plannedInputs = 0;
         try
         {
+            var taken = -planned.Count;
             foreach (var batch in BatchPlanner.PlanWindow(_queued, planned, ++_plans, _options, newRequestsOnly))
             {
                 _planned.Enqueue(batch);
-                _plannedInputs += batch.Items.Count;
+                taken += batch.Items.Count;
             }
 
-            Interlocked.Add(ref _queuedInputs, -(_plannedInputs - planned.Count));
+            Interlocked.Add(ref _queuedInputs, -taken);
         }
         catch (Exception ex)
         {
@@ -309,7 +314,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
 
         _queued.Clear();
-        _plannedInputs = 0;
         while (_planned.TryDequeue(out var batch))
         {
             foreach (var item in batch.Items)

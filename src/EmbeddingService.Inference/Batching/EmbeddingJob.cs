@@ -34,6 +34,9 @@ internal sealed class EmbeddingJob
 
     public bool IsFullyScheduled => NextToSchedule >= Inputs.Length;
 
+    /// <summary>None of its inputs has been put in a batch yet.</summary>
+    public bool IsUnplanned => NextToSchedule == 0;
+
     /// <summary>Cancelled, timed out or failed: its remaining inputs are skipped.</summary>
     public bool IsAbandoned => _completion.Task.IsCompleted;
 
