@@ -40,8 +40,20 @@ internal sealed record BenchOptions
     /// <summary>Seconds each HTTP load level is measured (after its lead-in), in all its windows together.</summary>
     public double LoadSeconds => Quick ? 4 : 12;
 
-    /// <summary>Rounds of a raw window and a service window for each level a target compares with the raw baseline.</summary>
-    public int Rounds => Quick ? 2 : 6;
+    /// <summary>Rounds of a raw window and a service window for each level a target compares with the raw baseline. Other
+    /// jobs change these cores' speed from second to second (one round's ratio ranged 0.79-1.10 in one run), so only the
+    /// sum over many rounds is steady: with 6 rounds the ratios of unchanged code moved by ±0.05 from run to run.</summary>
+    public int Rounds => Quick ? 2 : 10;
+
+    /// <summary>Seconds of one service window of a level measured in rounds (mixed lengths: three times as long).</summary>
+    public double RoundWindowSeconds => 2;
+
+    /// <summary>How much longer the mixed level's windows are than the others: a request of 32 takes ~1.5 s, so a window
+    /// counts answers over several requests per connection.</summary>
+    public const int MixedWindowFactor = 3;
+
+    /// <summary>Seconds of one service window of the mixed level measured in rounds; its raw windows are as long.</summary>
+    public double MixedWindowSeconds => MixedWindowFactor * RoundWindowSeconds;
 
     public static BenchOptions Parse(string[] args)
     {

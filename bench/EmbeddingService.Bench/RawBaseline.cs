@@ -96,11 +96,13 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
             .ToArray();
 
     /// <summary>The first <paramref name="count"/> mixed-length texts, sorted by token count and cut into batches of
-    /// <paramref name="batchSize"/>; longest batches first, so the last ones to finish are short. Fixed work, timed.</summary>
-    public RawResult MixedSorted(RawLayout layout, int batchSize, int count)
+    /// <paramref name="batchSize"/>; longest batches first, so the last ones to finish are short. Fixed work (the pass
+    /// <paramref name="passes"/> times over), timed.</summary>
+    public RawResult MixedSorted(RawLayout layout, int batchSize, int count, int passes = 1)
     {
         var texts = workloads.Mixed.Take(count).OrderBy(t => tokenizer.Encode(t, truncate: true, TruncationDirection.Right).Length).ToArray();
-        var batches = texts.Chunk(batchSize).Reverse().ToArray();
+        var pass = texts.Chunk(batchSize).Reverse().ToArray();
+        var batches = Enumerable.Repeat(pass, passes).SelectMany(static b => b).ToArray();
         var next = -1;
         var (sentences, elapsed, latency) = RunThreads(layout, deadline: null, (runner, output) =>
         {

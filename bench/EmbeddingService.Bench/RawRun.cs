@@ -15,6 +15,7 @@ internal sealed class RawRun
 
     private readonly RawBaseline _baseline;
     private readonly int _mixedCount;
+    private readonly double _mixedWindowSeconds;
 
     public RawRun(BenchOptions options, Workloads workloads)
     {
@@ -22,6 +23,7 @@ internal sealed class RawRun
         var manifest = ModelFolderReader.Read(options.Model, modelDir);
         _baseline = new RawBaseline(manifest, ModelTokenizer.Create(manifest), workloads, options.RawSeconds);
         _mixedCount = options.Quick ? 128 : 512;
+        _mixedWindowSeconds = options.MixedWindowSeconds;
     }
 
     /// <summary>Every layout and batch size once: the raw table, and the configurations the targets compare against.</summary>
@@ -50,11 +52,14 @@ internal sealed class RawRun
         return results;
     }
 
-    /// <summary>The configuration <paramref name="configuration"/> measured again (for a window beside the service's).</summary>
+    /// <summary>The configuration <paramref name="configuration"/> measured again (for a window beside the service's). A
+    /// mixed window repeats the sorted pass about as long as the service's mixed window (the raw phase timed one pass),
+    /// so both sides of a round see the machine for as long.</summary>
     public RawResult Again(RawResult configuration) => Log(configuration.Workload switch
     {
         "short" => _baseline.Short(configuration.Layout, configuration.BatchSize),
-        "mixed sorted" => _baseline.MixedSorted(configuration.Layout, configuration.BatchSize, _mixedCount),
+        "mixed sorted" => _baseline.MixedSorted(configuration.Layout, configuration.BatchSize, _mixedCount,
+            passes: Math.Max(1, (int)Math.Round(_mixedWindowSeconds / configuration.Seconds))),
         var other => throw new ArgumentException($"No raw workload '{other}'.", nameof(configuration)),
     });
 

@@ -65,7 +65,8 @@ internal static class ServiceLoad
         // The HTTP round trip alone (client, loopback, Kestrel, a trivial endpoint): the part of p50@1 that is not embedding.
         results.Add(Log(new([await driver.RunAsync("http floor", 1, 0, body: null, leadIn, options.LoadSeconds / 2, service)], [])));
 
-        var window = options.LoadSeconds / rounds;
+        // Without a raw side a level is one window of LoadSeconds; with one, rounds of short windows.
+        var window = partners is null ? options.LoadSeconds : options.RoundWindowSeconds;
         // Each window of a paired level starts 0-1 s later than the last by chance (fixed seed): mixed answers come in
         // bursts (a window's requests finish together), and windows that all began at the same point of that cycle would
         // all count one burst too many or too few. The mixed lead-in outlasts a request (~1.5 s), so every connection
@@ -79,7 +80,7 @@ internal static class ServiceLoad
         results.Add(Log(await PairedAsync(rounds, partners?.BestShort, partners,
             () => driver.RunAsync("short", 64, 1, ShortBodies(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
         results.Add(Log(await PairedAsync(rounds, partners?.BestMixed, partners,
-            () => driver.RunAsync("mixed", MixedConnections, MixedPerRequest, MixedBody, RoundLeadIn(mixedLeadIn), 3 * window, service))));
+            () => driver.RunAsync("mixed", MixedConnections, MixedPerRequest, MixedBody, RoundLeadIn(mixedLeadIn), BenchOptions.MixedWindowFactor * window, service))));
         return results;
     }
 
