@@ -12,8 +12,7 @@ namespace EmbeddingService.Inference.Batching;
 /// <item>Sort the window by token count, so inputs of similar length share a batch and padding stays low. Planned inputs
 /// join the sort again, so requests that arrive one by one still find neighbours of their length.</item>
 /// <item>Cut it into batches under <see cref="BatchingOptions.MaxBatchSize"/> and <see cref="BatchingOptions.MaxBatchTokens"/>
-/// (padded tokens = longest × count), the token budget applying only above <see cref="BatchingOptions.MinBatchInputs"/>
-/// inputs.</item>
+/// (padded tokens = longest × count).</item>
 /// <item>Order the batches by the oldest plan they hold an input of, then by length: a batch that holds an input planned
 /// earlier runs before the batches of newer inputs alone. Newer inputs of a similar length can ride in such a batch, so
 /// an input can wait for one batch per older input of its window at worst.</item>
@@ -62,9 +61,8 @@ internal static class BatchPlanner
         var current = new Batch();
         foreach (var item in window.OrderBy(static item => item.Length))
         {
-            var count = current.Items.Count + 1;
-            var overBudget = count > options.MinBatchInputs && Math.Max(current.MaxLength, item.Length) * count > options.MaxBatchTokens;
-            if (current.Items.Count > 0 && (current.Items.Count >= options.MaxBatchSize || overBudget))
+            var paddedIfAdded = Math.Max(current.MaxLength, item.Length) * (current.Items.Count + 1);
+            if (current.Items.Count > 0 && (current.Items.Count >= options.MaxBatchSize || paddedIfAdded > options.MaxBatchTokens))
             {
                 batches.Add(current);
                 current = new Batch();

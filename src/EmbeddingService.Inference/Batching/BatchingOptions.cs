@@ -17,21 +17,14 @@ public sealed class BatchingOptions
     [Range(1, 4096)]
     public int MaxBatchSize { get; set; } = 16;
 
-    /// <summary>The most padded tokens (longest input × batch size) in one forward pass, above
-    /// <see cref="MinBatchInputs"/> inputs. Large budgets are slower per token on CPU (the activations outgrow the core's cache) and make ONNX Runtime's
+    /// <summary>The most padded tokens (longest input × batch size) in one forward pass; an input longer than this runs
+    /// alone. Large budgets are slower per token on CPU (the activations outgrow the core's cache) and make ONNX Runtime's
     /// arena grow with the largest shape: 8192 measured ~1 GB peak RSS and 0.14× the raw mixed-length rate; 1024 about
     /// 500 MB and 0.8-0.9×; 256 about 400 MB and 0.98× (with <see cref="LoneRequestThreads"/> off). 128 cuts batches of
     /// short sentences at 6-7, near the raw loop's best batch of 8: 1.05× the requests of 256 at 64 connections and
     /// 1.03× on mixed lengths, two services side by side (bench/README.md).</summary>
     [Range(16, 1_048_576)]
     public int MaxBatchTokens { get; set; } = 128;
-
-    /// <summary>Inputs a forward pass may hold whatever their length: <see cref="MaxBatchTokens"/> only stops a batch
-    /// from growing past this. With 2, inputs of 65-256 tokens run in pairs instead of alone: mixed-length requests of
-    /// 32 texts ran 1.07× the inputs per second of 1, two services side by side (bench/README.md), although pairs pad
-    /// more (93-98 % real tokens against 96-99 %). Short sentences are not affected: 128 tokens hold 6-7 of them.</summary>
-    [Range(1, 4096)]
-    public int MinBatchInputs { get; set; } = 2;
 
     /// <summary>How many inputs one scheduling window holds: those planned but not started, plus newcomers from the queue
     /// (sorted by length, then cut into batches).</summary>

@@ -19,7 +19,7 @@ public sealed class BatchPlannerTests
 
         Assert.Equal(lengths.Length, batches.Sum(static b => b.Items.Count));
         Assert.All(batches, b => Assert.InRange(b.Items.Count, 1, 4));
-        Assert.All(batches, b => Assert.True(b.PaddedTokens <= 100 || b.Items.Count <= options.MinBatchInputs, $"{b.PaddedTokens} padded tokens"));
+        Assert.All(batches, b => Assert.True(b.PaddedTokens <= 100 || b.Items.Count == 1, $"{b.PaddedTokens} padded tokens"));
         Assert.Empty(queued);
     }
 
@@ -36,18 +36,16 @@ public sealed class BatchPlannerTests
         Assert.Equal(new[] { 3, 9 }, batches.Select(static b => b.MaxLength).ToArray());
     }
 
-    [Theory]
-    [InlineData(1, "2,3|90|100")] // an input over the budget runs alone
-    [InlineData(2, "2,3|90,100")] // the default: long inputs run in pairs
-    [InlineData(3, "2,3,90|100")]
-    public void The_token_budget_applies_only_above_MinBatchInputs(int minBatchInputs, string expected)
+    [Fact]
+    public void An_input_over_the_token_budget_still_runs_alone()
     {
-        var options = new BatchingOptions { MaxBatchSize = 8, MaxBatchTokens = 16, MinBatchInputs = minBatchInputs, WindowInputs = 64 };
-        var queued = new List<EmbeddingJob> { Job(100, 2, 90, 3) };
+        var options = new BatchingOptions { MaxBatchSize = 8, MaxBatchTokens = 16, WindowInputs = 64 };
+        var queued = new List<EmbeddingJob> { Job(100, 2) };
 
         var batches = BatchPlanner.PlanWindow(queued, [], plan: 1, options);
 
-        Assert.Equal(expected, string.Join('|', batches.Select(static b => string.Join(',', b.Items.Select(static i => i.Length)))));
+        Assert.Equal(2, batches.Count);
+        Assert.Equal(100, batches[1].MaxLength);
     }
 
     [Fact]
