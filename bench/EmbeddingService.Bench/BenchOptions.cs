@@ -37,7 +37,9 @@ internal sealed record BenchOptions
     /// <summary>Seconds each raw-baseline configuration runs.</summary>
     public double RawSeconds => Quick ? 0.8 : 2.5;
 
-    /// <summary>Seconds each HTTP load level is measured (after its lead-in), in all its windows together.</summary>
+    /// <summary>Seconds a load level measured in one window runs (after its lead-in): the 8-connection level, the HTTP
+    /// floor (half), and with <c>--service-only</c> every level (mixed three times as long). The levels measured in
+    /// rounds run <see cref="Rounds"/> windows of <see cref="RoundWindowSeconds"/> instead.</summary>
     public double LoadSeconds => Quick ? 4 : 12;
 
     /// <summary>Rounds of a raw window and a service window for each level a target compares with the raw baseline. Other
