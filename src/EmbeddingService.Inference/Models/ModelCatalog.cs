@@ -32,6 +32,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<string, EmbeddingModel> _models = new(StringComparer.Ordinal);
     private volatile ModelCatalogState _state = ModelCatalogState.Loading;
+    private int _loadStarted;
 
     public ModelCatalog(IOptions<ModelsOptions> modelsOptions, IOptions<BatchingOptions> batchingOptions, IBatchRunnerFactory runnerFactory,
         EmbeddingMetrics metrics, ILoggerFactory loggerFactory)
@@ -85,6 +86,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
+        Interlocked.Exchange(ref _loadStarted, 1);
         var started = Stopwatch.GetTimestamp();
         var processors = Environment.ProcessorCount;
         var runners = _batchingOptions.ResolveRunners(processors);
@@ -133,6 +135,13 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A host that fails to start (its port in use) is disposed while the models may still be loading on another
+        // thread: wait for them, so that no session or runner thread outlives the catalog (the process crashed at exit).
+        if (Volatile.Read(ref _loadStarted) == 1)
+        {
+            await _ready.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         BeginShutdown();
         foreach (var model in _models.Values)
         {

@@ -133,4 +133,26 @@ public sealed class OverloadTests
         await catalog.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task Disposing_the_catalog_while_the_models_load_waits_for_them_and_then_releases_them()
+    {
+        // What a host that fails to start (its port in use) does: it is disposed while the models are still loading.
+        var runners = new GatedRunnerFactory { HoldWarmUp = true };
+        await using var service = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?> { ["Batching:LoneRequestThreads"] = GatedRunnerFactory.OneSession },
+            runners.Install, waitForReady: false);
+        var catalog = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>();
+        Assert.True(SpinWait.SpinUntil(() => runners.TryGet("all-MiniLM-L6-v2", out _) && runners.TryGet("snowflake-arctic-embed-xs", out _), TimeSpan.FromSeconds(60)));
+
+        var disposing = catalog.DisposeAsync().AsTask();
+
+        // The warm-up passes are held, so the models are still loading: disposing must wait for them, or their
+        // sessions and runner threads would be created after the catalog was disposed, and outlive it.
+        Assert.False(disposing.IsCompleted);
+        runners["all-MiniLM-L6-v2"].Release();
+        runners["snowflake-arctic-embed-xs"].Release();
+        await disposing.WaitAsync(TimeSpan.FromSeconds(60), Ct);
+        Assert.Equal(EmbeddingService.Inference.Models.ModelCatalogState.Stopping, catalog.State);
+        Assert.Equal(2, catalog.Models.Count);
+    }
 }
