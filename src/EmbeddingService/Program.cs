@@ -29,8 +29,8 @@ try
 }
 catch (Exception ex) when (!started.IsCancellationRequested)
 {
-    // Start-up failed (a port in use, a model that does not load): the host has logged the exception. Exit with 1 and
-    // one plain line, not with an unhandled exception's abort (exit code 134, and a core dump in a container).
+    // Start-up failed (a port in use, invalid settings): the host has logged the exception. Exit with 1 and one plain
+    // line, not with an unhandled exception's abort (exit code 134, and a core dump in a container).
     await Console.Error.WriteLineAsync($"EmbeddingService did not start: {ex.Message}");
     Environment.ExitCode = 1;
 }
