@@ -8,8 +8,8 @@
 #   final stage: takes WORKDIR, ENV, USER, EXPOSE, HEALTHCHECK and ENTRYPOINT, and starts the published output with
 #                that entrypoint and environment (on top of what the aspnet base image sets), as UID 1654 when run as root.
 # Then it checks: GET /health answers 200; POST /embed returns one 384-dimension vector; the HEALTHCHECK command exits 0
-# while the service runs (and 1 against a port nobody listens on); a second copy on the same port exits 1 saying why;
-# SIGTERM stops the service cleanly.
+# while the service runs (and 1 against a port nobody listens on); a second copy on the same port exits 1 saying why,
+# and a copy with a missing model folder exits 1; SIGTERM stops the service cleanly.
 #
 # The service listens on SMOKE_PORT (default: a free port from 18080 up) instead of 8080, so it can run beside another
 # instance; with SMOKE_PORT=8080 the HEALTHCHECK command runs exactly as written in the Dockerfile.
@@ -258,19 +258,23 @@ say "service RSS after warm-up and one request: $((rss_kb / 1024)) MiB"
 
 grep -q '"@l":"Error"\|"@l":"Fatal"' "$log" && { cat "$log" >&2; fail "the service logged errors"; }
 
+# Another copy of the service in the foreground, with the same entrypoint and environment plus the NAME=value pairs
+# given: its output in copy_out, its exit code in copy_rc.
+run_copy() {
+  set +e
+  copy_out=$(cd "$app" && env -i "${run_env[@]}" "$@" "${as_user[@]}" "${entry_words[@]}" 2>&1); copy_rc=$?
+  set -e
+}
+
 # A second copy on the same port cannot start: it must say why and exit 1, not abort (134) on an unhandled exception.
-set +e
-second_out=$(cd "$app" && env -i "${run_env[@]}" "${as_user[@]}" "${entry_words[@]}" 2>&1); second_rc=$?
-set -e
-[ "$second_rc" = 1 ] || fail "a second copy on port $port exited $second_rc, expected 1: $(tail -n 5 <<<"$second_out")"
-grep -q "EmbeddingService did not start: .*address already in use" <<<"$second_out" || fail "a second copy on port $port did not say why it stopped: $(tail -n 5 <<<"$second_out")"
-say "a second copy on port $port -> exit 1: $(grep -o 'EmbeddingService did not start: .*' <<<"$second_out" | head -n 1)"
+run_copy
+[ "$copy_rc" = 1 ] || fail "a second copy on port $port exited $copy_rc, expected 1: $(tail -n 5 <<<"$copy_out")"
+grep -q "EmbeddingService did not start: .*address already in use" <<<"$copy_out" || fail "a second copy on port $port did not say why it stopped: $(tail -n 5 <<<"$copy_out")"
+say "a second copy on port $port -> exit 1: $(grep -o 'EmbeddingService did not start: .*' <<<"$copy_out" | head -n 1)"
 
 # A model folder that is not there: the service logs why and stops itself with exit code 1.
-set +e
-broken_out=$(cd "$app" && env -i "${run_env[@]}" Urls=http://127.0.0.1:0 Models__Items__0__Path=models/not-there "${as_user[@]}" "${entry_words[@]}" 2>&1); broken_rc=$?
-set -e
-[ "$broken_rc" = 1 ] || fail "with a missing model folder the service exited $broken_rc, expected 1: $(tail -n 5 <<<"$broken_out")"
+run_copy Urls=http://127.0.0.1:0 Models__Items__0__Path=models/not-there
+[ "$copy_rc" = 1 ] || fail "with a missing model folder the service exited $copy_rc, expected 1: $(tail -n 5 <<<"$copy_out")"
 say "a missing model folder -> exit 1"
 
 # docker stop sends SIGTERM: the host drains and exits 0.
