@@ -235,7 +235,7 @@ say "POST /embed -> 1 vector of $dims dimensions"
 metrics=$(curl -s -f "http://127.0.0.1:$port/metrics") || fail "GET /metrics failed"
 # One host per process, as deployed: ASP.NET Core's request metric (by route and status) and ours are both exported.
 for name in 'http_server_request_duration_seconds_count{[^}]*http_response_status_code="200",http_route="/embed"' \
-            'embedding_inputs_total' 'embedding_batch_size_bucket' 'embedding_queue_depth'; do
+            'embedding_inputs_total' 'embedding_batch_size_bucket' 'embedding_queue_inputs' 'embedding_queue_drain_seconds'; do
   grep -Eq "$name" <<<"$metrics" || fail "GET /metrics lacks $name"
 done
 say "GET /metrics -> request, batch and queue metrics exported"

@@ -117,7 +117,7 @@ namespace EmbeddingService.Client
         /// <remarks>
         /// Public unless Auth:ProtectMetrics is set.
         /// </remarks>
-        /// <returns>Metrics: queue depth, batch sizes and tokens, stage timings, rejections by reason.</returns>
+        /// <returns>Metrics: queue (inputs, tokens, drain seconds), batch sizes and tokens, stage timings, rejections by reason.</returns>
         /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<string> MetricsAsync(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 
@@ -288,7 +288,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 500)
@@ -452,7 +452,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 500)
@@ -790,7 +790,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 500)
@@ -965,7 +965,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 500)
@@ -1137,7 +1137,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 500)
@@ -1309,7 +1309,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 500)
@@ -1358,7 +1358,7 @@ namespace EmbeddingService.Client
         /// <remarks>
         /// Public unless Auth:ProtectMetrics is set.
         /// </remarks>
-        /// <returns>Metrics: queue depth, batch sizes and tokens, stage timings, rejections by reason.</returns>
+        /// <returns>Metrics: queue (inputs, tokens, drain seconds), batch sizes and tokens, stage timings, rejections by reason.</returns>
         /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
         public virtual async System.Threading.Tasks.Task<string> MetricsAsync(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
         {

@@ -11,28 +11,34 @@ internal sealed class Batch
     /// <summary>Padded tokens: what the forward pass costs.</summary>
     public int PaddedTokens => MaxLength * Items.Count;
 
-    /// <summary>The earliest plan that took one of the inputs from the queue (<see cref="BatchItem.Plan"/>).</summary>
-    public long OldestPlan { get; private set; } = long.MaxValue;
+    /// <summary>Tokens of the inputs themselves, without padding: what they took from the queue.</summary>
+    public int Tokens { get; private set; }
 
     public void Add(BatchItem item)
     {
         Items.Add(item);
         MaxLength = Math.Max(MaxLength, item.Length);
-        OldestPlan = Math.Min(OldestPlan, item.Plan);
+        Tokens += item.Length;
     }
 
-    /// <summary>Drops the inputs of callers that went away since planning, and recomputes the padding for what is left.</summary>
+    /// <summary>Drops the inputs of callers that went away since the batch was formed, and recomputes the padding.</summary>
     public void RemoveAbandoned()
     {
         if (Items.RemoveAll(static item => item.Job.IsAbandoned) > 0)
         {
-            MaxLength = Items.Count == 0 ? 0 : Items.Max(static item => item.Length);
+            MaxLength = 0;
+            Tokens = 0;
+            foreach (var item in Items)
+            {
+                MaxLength = Math.Max(MaxLength, item.Length);
+                Tokens += item.Length;
+            }
         }
     }
 }
 
-/// <summary>One input of one job inside a batch, and the plan that first took it from the queue.</summary>
-internal readonly record struct BatchItem(EmbeddingJob Job, int Index, long Plan)
+/// <summary>One input of one job inside a batch.</summary>
+internal readonly record struct BatchItem(EmbeddingJob Job, int Index)
 {
     public int Length => Job.Inputs[Index].Length;
 }

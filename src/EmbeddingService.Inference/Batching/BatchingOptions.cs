@@ -26,10 +26,17 @@ public sealed class BatchingOptions
     [Range(16, 1_048_576)]
     public int MaxBatchTokens { get; set; } = 128;
 
-    /// <summary>How many inputs one scheduling window holds: those planned but not started, plus newcomers from the queue
-    /// (sorted by length, then cut into batches).</summary>
+    /// <summary>How many of a lane's oldest waiting inputs a batch picks its members from: the oldest one, then those
+    /// nearest to it in length (<see cref="LaneQueue"/>). Wider finds closer lengths (less padding) at the cost of a
+    /// longer sort per batch.</summary>
     [Range(1, 65_536)]
     public int WindowInputs { get; set; } = 128;
+
+    /// <summary>Interactive batches (requests that fit in one batch) that may start in a row while bulk inputs wait,
+    /// before one bulk batch goes first (<see cref="BatchScheduler"/>). Higher favours queries over ingestion under a
+    /// flood of small requests; every input still starts within a bounded number of batches.</summary>
+    [Range(1, 1000)]
+    public int InteractiveBatchesPerBulkBatch { get; set; } = 3;
 
     /// <summary>Concurrent forward passes per model; 0 derives it from the core count.</summary>
     [Range(0, 256)]

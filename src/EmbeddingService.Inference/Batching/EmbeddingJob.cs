@@ -4,50 +4,91 @@ using EmbeddingService.Inference.Tokenization;
 namespace EmbeddingService.Inference.Batching;
 
 /// <summary>
-/// One request's inputs for one model on their way through the batcher. Its inputs may be spread over several batches;
-/// each batch writes its rows into <see cref="Output"/> at the inputs' own indexes, so the result is in input order.
+/// One request's inputs for one model on their way through the batcher. Its inputs may be spread over several batches,
+/// in any order (a batch takes inputs of similar length); each batch writes its rows into <see cref="Output"/> at the
+/// inputs' own indexes, so the result is in input order.
 /// </summary>
 internal sealed class EmbeddingJob
 {
     private readonly TaskCompletionSource<JobTimings> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool[] _scheduled;
     private int _pending;
     private long _firstRunTimestamp;
     private CancellationTokenRegistration _cancellation;
 
-    public EmbeddingJob(TokenizedInput[] inputs, int dimensions)
+    public EmbeddingJob(TokenizedInput[] inputs, int dimensions, RequestLane lane)
     {
         Inputs = inputs;
+        Lane = lane;
         Output = new float[inputs.Length * dimensions];
+        _scheduled = new bool[inputs.Length];
         _pending = inputs.Length;
+        Waiting = inputs.Length;
+        foreach (var input in inputs)
+        {
+            WaitingTokens += input.Length;
+        }
+
         EnqueuedTimestamp = Stopwatch.GetTimestamp();
     }
 
     public TokenizedInput[] Inputs { get; }
+
+    public RequestLane Lane { get; }
 
     /// <summary>Pooled vectors, <c>Inputs.Length × dimensions</c>, filled by the runners.</summary>
     public float[] Output { get; }
 
     public long EnqueuedTimestamp { get; }
 
-    /// <summary>The next input not yet put in a batch. Touched only by the batching loop.</summary>
-    public int NextToSchedule { get; set; }
+    // The scheduling state below is touched only by the scheduler, under the batcher's lock.
 
-    public bool IsFullyScheduled => NextToSchedule >= Inputs.Length;
+    /// <summary>Inputs not yet put in a batch.</summary>
+    public int Waiting { get; private set; }
 
-    /// <summary>None of its inputs has been put in a batch yet.</summary>
-    public bool IsUnplanned => NextToSchedule == 0;
+    /// <summary>Tokens of the inputs not yet put in a batch.</summary>
+    public long WaitingTokens { get; private set; }
+
+    /// <summary>The lowest index not yet put in a batch (<see cref="Inputs"/>.Length when none is left).</summary>
+    public int FirstWaiting { get; private set; }
+
+    /// <summary>Taken out of its lane (its caller went away, or it failed): its waiting inputs no longer count.</summary>
+    public bool Withdrawn { get; set; }
+
+    public bool IsWaiting(int index) => !_scheduled[index];
+
+    /// <summary>Input <paramref name="index"/> has been put in a batch.</summary>
+    public void MarkScheduled(int index)
+    {
+        Debug.Assert(!_scheduled[index], "An input was put in two batches.");
+        _scheduled[index] = true;
+        Waiting--;
+        WaitingTokens -= Inputs[index].Length;
+        while (FirstWaiting < _scheduled.Length && _scheduled[FirstWaiting])
+        {
+            FirstWaiting++;
+        }
+    }
 
     /// <summary>Cancelled, timed out or failed: its remaining inputs are skipped.</summary>
     public bool IsAbandoned => _completion.Task.IsCompleted;
 
     public Task<JobTimings> Completion => _completion.Task;
 
-    public void RegisterCancellation(CancellationToken cancellationToken)
+    /// <summary>When <paramref name="cancellationToken"/> fires, the job is cancelled and <paramref name="onAbandoned"/> runs
+    /// (on the cancelling thread), so its waiting inputs can leave the queue at once rather than when a runner next looks.</summary>
+    public void RegisterCancellation(CancellationToken cancellationToken, Action<EmbeddingJob> onAbandoned)
     {
         if (cancellationToken.CanBeCanceled)
         {
-            _cancellation = cancellationToken.UnsafeRegister(
-                static (state, token) => ((EmbeddingJob)state!)._completion.TrySetCanceled(token), this);
+            _cancellation = cancellationToken.UnsafeRegister(static (state, token) =>
+            {
+                var (job, onAbandoned) = ((EmbeddingJob, Action<EmbeddingJob>))state!;
+                if (job._completion.TrySetCanceled(token))
+                {
+                    onAbandoned(job);
+                }
+            }, (this, onAbandoned));
         }
     }
 

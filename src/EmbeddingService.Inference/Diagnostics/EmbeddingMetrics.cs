@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using EmbeddingService.Inference.Batching;
 
 namespace EmbeddingService.Inference.Diagnostics;
 
@@ -16,8 +17,8 @@ public sealed class EmbeddingMetrics
     public const string MeterName = "EmbeddingService";
 
     private static readonly Meter s_meter = new(MeterName);
-    private static readonly Dictionary<string, Func<int>> s_queueDepths = new(StringComparer.Ordinal);
-    private static readonly Lock s_queueDepthsLock = new();
+    private static readonly Dictionary<string, Func<QueueSnapshot>> s_queues = new(StringComparer.Ordinal);
+    private static readonly Lock s_queuesLock = new();
 
     private static readonly Counter<long> s_inputs;
     private static readonly Counter<long> s_tokens;
@@ -45,14 +46,20 @@ public sealed class EmbeddingMetrics
         s_tokenizationDuration = s_meter.CreateHistogram<double>("embedding.tokenization.duration", "s", "Tokenization time per request.", advice: secondsBuckets);
         s_queueDuration = s_meter.CreateHistogram<double>("embedding.queue.duration", "s", "Time a request waited for its first batch.", advice: secondsBuckets);
         s_inferenceDuration = s_meter.CreateHistogram<double>("embedding.inference.duration", "s", "Time from a request's first batch start to its last batch end.", advice: secondsBuckets);
-        s_meter.CreateObservableGauge("embedding.queue.depth", ObserveQueueDepths, "{input}", "Inputs waiting for a batch.");
+        // Exported as embedding_queue_inputs, embedding_queue_tokens and embedding_queue_drain_seconds: deployment files
+        // (the KEDA ScaledObject) and the dashboard rely on these names.
+        s_meter.CreateObservableGauge("embedding.queue.inputs", () => ObserveQueues(static q => q.Inputs), "{input}", "Inputs waiting for a batch.");
+        s_meter.CreateObservableGauge("embedding.queue.tokens", () => ObserveQueues(static q => q.Tokens), "{token}", "Tokens of the inputs waiting for a batch.");
+        s_meter.CreateObservableGauge("embedding.queue.drain", () => ObserveQueues(static q => q.DrainSeconds), "s",
+            "Estimated time to run what waits: queued tokens divided by the tokens per second the model runs now.");
     }
 
-    public void TrackQueueDepth(string modelId, Func<int> depth)
+    /// <summary>Exports <paramref name="queue"/> as the model's queue gauges (inputs, tokens, drain seconds).</summary>
+    public void TrackQueue(string modelId, Func<QueueSnapshot> queue)
     {
-        lock (s_queueDepthsLock)
+        lock (s_queuesLock)
         {
-            s_queueDepths[modelId] = depth;
+            s_queues[modelId] = queue;
         }
     }
 
@@ -80,11 +87,12 @@ public sealed class EmbeddingMetrics
     /// <summary>Counts a request answered with an error, by <paramref name="reason"/> (validation, overloaded, timeout...).</summary>
     public void RecordRejection(string reason) => s_rejections.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    private static IEnumerable<Measurement<int>> ObserveQueueDepths()
+    private static List<Measurement<T>> ObserveQueues<T>(Func<QueueSnapshot, T> measure)
+        where T : struct
     {
-        lock (s_queueDepthsLock)
+        lock (s_queuesLock)
         {
-            return s_queueDepths.Select(static pair => new Measurement<int>(pair.Value(), new KeyValuePair<string, object?>("model", pair.Key))).ToList();
+            return s_queues.Select(pair => new Measurement<T>(measure(pair.Value()), new KeyValuePair<string, object?>("model", pair.Key))).ToList();
         }
     }
 }

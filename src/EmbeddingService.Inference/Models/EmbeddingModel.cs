@@ -31,6 +31,9 @@ public sealed class EmbeddingModel : IAsyncDisposable
     /// <summary>Inputs of this model waiting for a batch.</summary>
     public int QueuedInputs => Batcher.QueuedInputs;
 
+    /// <summary>This model's queue: inputs and tokens waiting, and the estimated seconds to run them.</summary>
+    public QueueSnapshot Queue => Batcher.Snapshot();
+
     /// <summary>Finishes queued work (the sessions are released by <see cref="DisposeAsync"/>).</summary>
     public async Task DrainAsync(CancellationToken cancellationToken)
     {

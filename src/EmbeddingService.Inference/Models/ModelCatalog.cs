@@ -101,7 +101,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
             _models = models.ToDictionary(static m => m.Id, StringComparer.Ordinal);
             foreach (var model in models)
             {
-                _metrics.TrackQueueDepth(model.Id, () => model.QueuedInputs);
+                _metrics.TrackQueue(model.Id, () => model.Queue);
             }
 
             _state = ModelCatalogState.Ready;
@@ -159,9 +159,11 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var sessionRunners = _runnerFactory.Create(manifest, sessions);
         var runner = sessionRunners[0];
         var loneRunner = sessionRunners.Count > 1 ? sessionRunners[1] : null;
+        double warmUpTokensPerSecond;
         try
         {
-            foreach (var created in sessionRunners)
+            warmUpTokensPerSecond = WarmUp(runner, tokenizer);
+            foreach (var created in sessionRunners.Skip(1))
             {
                 WarmUp(created, tokenizer);
             }
@@ -176,21 +178,29 @@ public sealed partial class ModelCatalog : IAsyncDisposable
             throw;
         }
 
-        var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner);
+        // The runners' passes overlap, so the model runs about that many warm-up passes' worth of tokens per second: the
+        // drain estimate's start, replaced by measured passes within seconds of load.
+        var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner,
+            seedTokensPerSecond: warmUpTokensPerSecond * runners);
         Log.Loaded(_logger, manifest.Id, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, sessionRunners.OfType<IDisposable>().ToArray());
     }
 
     /// <summary>One real forward pass, so the first request does not pay for graph initialization and first allocations.</summary>
-    private static void WarmUp(IBatchRunner runner, ModelTokenizer tokenizer)
+    /// <returns>The tokens per second of that pass (a first pass: slower than later ones, so a cautious estimate).</returns>
+    private static double WarmUp(IBatchRunner runner, ModelTokenizer tokenizer)
     {
         var input = tokenizer.Encode("Warm-up: the quick brown fox jumps over the lazy dog.", truncate: true, TruncationDirection.Right);
         var output = new float[2 * runner.Dimensions];
+        var started = Stopwatch.GetTimestamp();
         runner.Run([input.Ids, input.Ids], output);
+        var seconds = Math.Max(Stopwatch.GetElapsedTime(started).TotalSeconds, 1e-4);
         if (!float.IsFinite(output[0]))
         {
             throw new InvalidOperationException("The warm-up forward pass produced a non-finite value.");
         }
+
+        return 2 * input.Length / seconds;
     }
 
     private static partial class Log

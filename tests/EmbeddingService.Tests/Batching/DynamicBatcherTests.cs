@@ -104,10 +104,45 @@ public sealed class DynamicBatcherTests
         Assert.Equal(11, runner.Batches.Sum(static b => b.Count));
     }
 
-    [Theory]
-    [InlineData(new[] { 6, 20 }, "1|7,14|13,6|20")] // a batch's worth (MaxBatchSize 2): sorted into the waiting window
-    [InlineData(new[] { 6 }, "1|7,14|13|6")] // less: waits for the next window
-    public async Task A_request_that_comes_in_while_a_window_waits_joins_its_sort_if_it_fills_a_batch(int[] newcomer, string expectedBatches)
+    [Fact]
+    public async Task A_query_that_comes_in_behind_an_ingestion_request_runs_in_the_next_batch()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        var options = new BatchingOptions { MaxBatchSize = 16, MaxBatchTokens = 100_000 };
+        await using var batcher = CreateBatcher(runner, options);
+        var cancellation = TestContext.Current.CancellationToken;
+        var bulk = batcher.EmbedAsync(Inputs(Enumerable.Range(1000, 2000).ToArray()), cancellation);
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+
+        var query = batcher.EmbedAsync(Inputs(5), cancellation);
+        runner.Release(1000);
+        await Task.WhenAll(bulk, query).WaitAsync(s_timeout, cancellation);
+
+        // The first bulk batch was running when the query came in; the query's is the next one to start.
+        Assert.Equal(1, runner.Batches.FindIndex(static b => b.Any(static row => row[1] == 5)));
+        Assert.Equal(2001, runner.Batches.Sum(static b => b.Count));
+    }
+
+    [Fact]
+    public async Task Bulk_inputs_get_a_batch_after_each_run_of_interactive_batches_while_queries_keep_coming()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        var options = new BatchingOptions { MaxBatchSize = 1, InteractiveBatchesPerBulkBatch = 2 };
+        await using var batcher = CreateBatcher(runner, options);
+        var cancellation = TestContext.Current.CancellationToken;
+        var bulk = batcher.EmbedAsync(Inputs(100, 101, 102), cancellation);
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+
+        // Six queries wait beside the rest of the bulk request: two queries, one bulk input, two queries, ...
+        var queries = Enumerable.Range(1, 6).Select(i => batcher.EmbedAsync(Inputs(i), cancellation)).ToArray();
+        runner.Release(1000);
+        await Task.WhenAll(queries.Append(bulk)).WaitAsync(s_timeout, cancellation);
+
+        Assert.Equal("100|1|2|101|3|4|102|5|6", string.Join('|', runner.Batches.Select(static b => b.Single()[1])));
+    }
+
+    [Fact]
+    public async Task A_batch_takes_the_oldest_waiting_input_and_companions_of_its_length()
     {
         var runner = new FakeBatchRunner(gated: true);
         await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 2, MaxBatchTokens = 10_000 });
@@ -115,35 +150,12 @@ public sealed class DynamicBatcherTests
         var first = batcher.EmbedAsync(Inputs(1), cancellation);
         await runner.Started.WaitAsync(s_timeout, cancellation);
 
-        // Ids 7 and 14 make 3 tokens, 13, 6 and 20 make 9. The next window is [7, 14] then [13]; [7, 14] starts, and the
-        // newcomer comes in while it runs.
-        var second = batcher.EmbedAsync(Inputs(7, 13, 14), cancellation);
-        runner.Release();
-        await runner.Started.WaitAsync(s_timeout, cancellation);
-        var third = batcher.EmbedAsync(Inputs(newcomer), cancellation);
-        runner.Release(100);
-        await Task.WhenAll(first, second, third).WaitAsync(s_timeout, cancellation);
-
-        Assert.Equal(expectedBatches, string.Join('|', runner.Batches.Select(static b => string.Join(',', b.Select(static row => row[1])))));
-    }
-
-    [Fact]
-    public async Task A_single_sentence_behind_a_large_request_runs_within_the_next_window()
-    {
-        var runner = new FakeBatchRunner(gated: true);
-        var options = new BatchingOptions { MaxBatchSize = 16, MaxBatchTokens = 100_000, WindowInputs = 128, MaxQueuedInputs = 4096 };
-        await using var batcher = CreateBatcher(runner, options);
-        var cancellation = TestContext.Current.CancellationToken;
-        var large = batcher.EmbedAsync(Inputs(Enumerable.Range(1000, 2000).ToArray()), cancellation);
-        await runner.Started.WaitAsync(s_timeout, cancellation);
-
-        var single = batcher.EmbedAsync(Inputs(5), cancellation);
+        // Lengths (3 + id % 7): 13 → 9, 7 → 3, 20 → 9, 14 → 3. The oldest (13) pairs with 20, its length; then 7 with 14.
+        var bulk = batcher.EmbedAsync(Inputs(13, 7, 20, 14), cancellation);
         runner.Release(1000);
-        await Task.WhenAll(large, single).WaitAsync(s_timeout, cancellation);
+        await Task.WhenAll(first, bulk).WaitAsync(s_timeout, cancellation);
 
-        // The rest of the first window (8 batches of 16), then a window in which it is one of the first 128 inputs.
-        var batch = runner.Batches.FindIndex(static b => b.Any(static row => row[1] == 5));
-        Assert.InRange(batch, 1, 8 + 9);
+        Assert.Equal("1|13,20|7,14", string.Join('|', runner.Batches.Select(static b => string.Join(',', b.Select(static row => row[1])))));
     }
 
     [Fact]

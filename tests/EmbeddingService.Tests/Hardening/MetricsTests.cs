@@ -22,7 +22,7 @@ public sealed class MetricsTests(EmbeddingServiceFactory factory)
         [
             "embedding_inputs", "embedding_tokens", "embedding_batch_size", "embedding_batch_tokens",
             "embedding_tokenization_duration", "embedding_queue_duration", "embedding_inference_duration",
-            "embedding_queue_depth", "embedding_rejections",
+            "embedding_queue_inputs", "embedding_queue_tokens", "embedding_queue_drain_seconds", "embedding_rejections",
         ];
 
         // The exporter answers a scrape that arrives while another one (another test's, on this shared host) is

@@ -16,7 +16,7 @@ internal static class OpenApiDocumentation
         413 => "The request body is larger than `Limits:MaxRequestBodyBytes`.",
         415 => "The request body is not JSON (`Content-Type: application/json`).",
         422 => "Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model's limit with truncation off.",
-        429 => "Overloaded: the queue is full (`Batching:MaxQueuedInputs`). Retry after `Retry-After` seconds.",
+        429 => "Overloaded: the model's queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.",
         500 => "Internal error.",
         503 => "Not ready: models loading, shutting down, or the request ran past `Limits:RequestTimeoutSeconds`. Retry after `Retry-After` seconds.",
         _ => "Error.",

@@ -14,7 +14,7 @@ internal sealed class OperationsDocumentFilter : IDocumentFilter
     {
         swaggerDoc.Paths ??= [];
         swaggerDoc.Paths["/metrics"] = Get("Metrics", "Prometheus metrics (text exposition format)",
-            ("200", "Metrics: queue depth, batch sizes and tokens, stage timings, rejections by reason.", "# HELP embedding_queue_depth ..."));
+            ("200", "Metrics: queue (inputs, tokens, drain seconds), batch sizes and tokens, stage timings, rejections by reason.", "# HELP embedding_queue_inputs ..."));
     }
 
     private static OpenApiPathItem Get(string operationId, string summary, params (string Status, string Description, string Example)[] responses)
