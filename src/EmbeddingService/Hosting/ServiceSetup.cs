@@ -82,6 +82,7 @@ internal static class ServiceSetup
         app.UseRateLimiter();
         app.UseRouting();
         app.UseRequestTimeouts();
+        app.UseRequestBodyBuffering();
 
         app.UseEmbeddingOpenApi();
         app.MapTeiApi();
