@@ -25,7 +25,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
 
     private static readonly string s_entryDll = typeof(Program).Assembly.GetName().Name + ".dll";
     private static readonly Dockerfile s_dockerfile = DeploymentFiles.ReadDockerfile();
-    private static readonly Dictionary<string, object?> s_compose = MiniYaml.ParseFile(DeploymentFiles.PathOf("docker-compose.yml"));
+    private static readonly Dictionary<string, object?> s_compose = YamlFile.Load(DeploymentFiles.PathOf("docker-compose.yml"));
     private static readonly Dictionary<string, Dictionary<string, object?>> s_kube = ReadKubernetes();
 
     // ------------------------------------------------------------------ Dockerfile
@@ -146,7 +146,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     {
         var prometheus = s_compose.Map("services").Map("prometheus");
         Assert.Equal(new[] { "monitoring" }, prometheus.Seq("profiles").Cast<string>());
-        var config = MiniYaml.ParseFile(MountedFile(prometheus, "/etc/prometheus/prometheus.yml"));
+        var config = YamlFile.Load(MountedFile(prometheus, "/etc/prometheus/prometheus.yml"));
         var job = Assert.Single(config.Seq("scrape_configs").Maps());
         Assert.Equal("/metrics", job.Str("metrics_path"));
         var discovery = Assert.Single(job.Seq("dns_sd_configs").Maps());
@@ -161,7 +161,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     public void Kustomization_lists_every_manifest()
     {
         var folder = DeploymentFiles.PathOf("deploy/kubernetes");
-        var listed = MiniYaml.ParseFile(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>().Order();
+        var listed = YamlFile.Load(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>().Order();
         var present = Directory.GetFiles(folder, "*.yaml").Select(Path.GetFileName).Where(static f => f != "kustomization.yaml").Order();
         Assert.Equal(present, listed);
         Assert.Equal(new[] { "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret", "Service" }, s_kube.Keys.Order());
@@ -251,7 +251,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
             ProbePath(container, "startupProbe", "http"),
             s_kube["Deployment"].Map("spec").Map("template").Map("metadata").Map("annotations").Str("prometheus.io/path"),
         };
-        var prometheus = MiniYaml.ParseFile(DeploymentFiles.PathOf("deploy/prometheus/prometheus.yml"));
+        var prometheus = YamlFile.Load(DeploymentFiles.PathOf("deploy/prometheus/prometheus.yml"));
         named.Add(Assert.Single(prometheus.Seq("scrape_configs").Maps()).Str("metrics_path"));
         Assert.Equal(new[] { "/health", "/health/live", "/metrics" }, named);
 
@@ -448,8 +448,8 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     private static Dictionary<string, Dictionary<string, object?>> ReadKubernetes()
     {
         var folder = DeploymentFiles.PathOf("deploy/kubernetes");
-        return MiniYaml.ParseFile(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>()
-            .Select(file => MiniYaml.ParseFile(Path.Combine(folder, file)))
+        return YamlFile.Load(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>()
+            .Select(file => YamlFile.Load(Path.Combine(folder, file)))
             .ToDictionary(static m => m.Str("kind"), static m => m);
     }
 
