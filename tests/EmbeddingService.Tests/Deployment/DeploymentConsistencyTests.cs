@@ -285,11 +285,6 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
 
             Assert.Matches(@"^[A-Za-z][A-Za-z0-9]*(__[A-Za-z0-9]+)*$", name);
             var key = name.Replace("__", ":", StringComparison.Ordinal);
-            if (IsPendingAuthKey(key))
-            {
-                continue; // see Api_key_secret_maps_to_the_auth_options
-            }
-
             Assert.True(ConfigurationKeyExists(key), $"{source}: {name} ({key}) is neither an options property nor a key of appsettings.json");
             settings[key] = value;
         }
@@ -320,11 +315,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     {
         var keys = EnvironmentOf("kubernetes Secret").Select(static v => v.Key).ToList();
         Assert.Equal(new[] { "Auth__ApiKeys__0" }, keys);
-        if (!s_optionsSections.ContainsKey("Auth"))
-        {
-            Assert.Skip("The app has no Auth options yet (no API-key checks on this branch); the Secret takes effect once they land.");
-        }
-
+        Assert.Equal(typeof(AuthOptions), s_optionsSections[AuthOptions.SectionName]);
         Assert.True(ConfigurationKeyExists("Auth:ApiKeys:0"), "Auth:ApiKeys must be a list of keys");
     }
 
@@ -354,10 +345,6 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
             .ToDictionary(static x => (string)x.Field!.GetRawConstantValue()!, static x => x.Type, StringComparer.OrdinalIgnoreCase);
 
     private static readonly HashSet<string> s_appsettingsKeys = FlattenJson(DeploymentFiles.PathOf("appsettings.json"));
-
-    private static bool IsPendingAuthKey(string key) =>
-        key.StartsWith("Auth:", StringComparison.OrdinalIgnoreCase) && !s_optionsSections.ContainsKey("Auth")
-        && !s_appsettingsKeys.Any(static k => k.StartsWith("Auth", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True when the key is a property path of an options class (list indexes allowed) or a key of appsettings.json.</summary>
     private static bool ConfigurationKeyExists(string key)
