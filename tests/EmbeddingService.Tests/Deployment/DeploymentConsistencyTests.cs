@@ -16,7 +16,7 @@ namespace EmbeddingService.Tests.Deployment;
 /// <summary>
 /// The Dockerfile, docker-compose.yml, deploy/ and the app agree: one port, health routes that exist, environment
 /// variables that name real configuration keys with valid values, and Kubernetes objects that point at each other.
-/// Static: no Docker engine or cluster needed.
+/// Static: no Docker engine or cluster needed. The monitoring profile has its own partial file.
 /// </summary>
 public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory factory)
 {
@@ -151,8 +151,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
         Assert.Equal("/metrics", job.Str("metrics_path"));
         var discovery = Assert.Single(job.Seq("dns_sd_configs").Maps());
         Assert.Equal(Port.ToString(), discovery.Str("port"));
-        var appServices = s_compose.Map("services").Where(static s => ((Dictionary<string, object?>)s.Value!).ContainsKey("build")).Select(static s => s.Key).Order();
-        Assert.Equal(appServices, discovery.Seq("names").Cast<string>().Order());
+        Assert.Equal(AppServices().Keys.Order(), discovery.Seq("names").Cast<string>().Order());
     }
 
     // ------------------------------------------------------------------ Kubernetes
@@ -405,10 +404,10 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     private static IReadOnlyList<KeyValuePair<string, string>> EnvironmentOf(string source) => source switch
     {
         "Dockerfile" => s_dockerfile.Final.Env(),
-        "docker-compose.yml" => s_compose.Map("services").Values
-            .Select(static s => s as Dictionary<string, object?>)
-            .Where(static s => s!.ContainsKey("environment"))
-            .SelectMany(static s => s!.Map("environment"))
+        // Only the services that run the app: Grafana's GF_* variables are Grafana's own.
+        "docker-compose.yml" => AppServices().Values
+            .Where(static s => s.ContainsKey("environment"))
+            .SelectMany(static s => s.Map("environment"))
             .Select(static e => new KeyValuePair<string, string>(e.Key, e.Value as string ?? string.Empty))
             .DistinctBy(static e => e.Key).ToList(),
         "kubernetes ConfigMap" => s_kube["ConfigMap"].Map("data").Select(static e => new KeyValuePair<string, string>(e.Key, (string)e.Value!)).ToList(),
@@ -423,13 +422,24 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
         return get.Str("path");
     }
 
+    /// <summary>The compose services that run the app's image (built from the Dockerfile), by name.</summary>
+    private static Dictionary<string, Dictionary<string, object?>> AppServices() =>
+        s_compose.Map("services").Select(static s => (s.Key, Service: (Dictionary<string, object?>)s.Value!))
+            .Where(static s => s.Service.ContainsKey("build")).ToDictionary(static s => s.Key, static s => s.Service);
+
     /// <summary>The host file a compose service mounts at <paramref name="target"/>.</summary>
     private static string MountedFile(Dictionary<string, object?> service, string target)
     {
-        var volume = Assert.Single(service.Seq("volumes").Cast<string>(), v => v.Split(':')[1] == target);
-        var path = DeploymentFiles.PathOf(volume.Split(':')[0].TrimStart('.', '/'));
+        var path = MountedPath(service, target);
         Assert.True(File.Exists(path), $"{path} is mounted but missing");
         return path;
+    }
+
+    /// <summary>The host path (file or folder) a compose service mounts at <paramref name="target"/>.</summary>
+    private static string MountedPath(Dictionary<string, object?> service, string target)
+    {
+        var volume = Assert.Single(service.Seq("volumes").Cast<string>(), v => v.Split(':')[1] == target);
+        return DeploymentFiles.PathOf(volume.Split(':')[0].TrimStart('.', '/'));
     }
 
     private static Dictionary<string, Dictionary<string, object?>> ReadKubernetes()
