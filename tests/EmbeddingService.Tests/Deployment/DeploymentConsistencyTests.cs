@@ -16,7 +16,7 @@ namespace EmbeddingService.Tests.Deployment;
 /// <summary>
 /// The Dockerfile, docker-compose.yml, deploy/ and the app agree: one port, health routes that exist, environment
 /// variables that name real configuration keys with valid values, and Kubernetes objects that point at each other.
-/// Static: no Docker engine or cluster needed. The monitoring profile has its own partial file.
+/// Static: no Docker engine or cluster needed. The KEDA overlay and the monitoring profile have their own partial files.
 /// </summary>
 public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory factory)
 {
