@@ -16,7 +16,7 @@ namespace EmbeddingService.Tests.Deployment;
 /// <summary>
 /// The Dockerfile, docker-compose.yml, deploy/ and the app agree: one port, health routes that exist, environment
 /// variables that name real configuration keys with valid values, and Kubernetes objects that point at each other.
-/// Static: no Docker engine or cluster needed.
+/// Static: no Docker engine or cluster needed. The KEDA overlay and the monitoring profile have their own partial files.
 /// </summary>
 public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory factory)
 {
@@ -25,7 +25,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
 
     private static readonly string s_entryDll = typeof(Program).Assembly.GetName().Name + ".dll";
     private static readonly Dockerfile s_dockerfile = DeploymentFiles.ReadDockerfile();
-    private static readonly Dictionary<string, object?> s_compose = MiniYaml.ParseFile(DeploymentFiles.PathOf("docker-compose.yml"));
+    private static readonly Dictionary<string, object?> s_compose = YamlFile.Load(DeploymentFiles.PathOf("docker-compose.yml"));
     private static readonly Dictionary<string, Dictionary<string, object?>> s_kube = ReadKubernetes();
 
     // ------------------------------------------------------------------ Dockerfile
@@ -146,13 +146,12 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     {
         var prometheus = s_compose.Map("services").Map("prometheus");
         Assert.Equal(new[] { "monitoring" }, prometheus.Seq("profiles").Cast<string>());
-        var config = MiniYaml.ParseFile(MountedFile(prometheus, "/etc/prometheus/prometheus.yml"));
+        var config = YamlFile.Load(MountedFile(prometheus, "/etc/prometheus/prometheus.yml"));
         var job = Assert.Single(config.Seq("scrape_configs").Maps());
         Assert.Equal("/metrics", job.Str("metrics_path"));
         var discovery = Assert.Single(job.Seq("dns_sd_configs").Maps());
         Assert.Equal(Port.ToString(), discovery.Str("port"));
-        var appServices = s_compose.Map("services").Where(static s => ((Dictionary<string, object?>)s.Value!).ContainsKey("build")).Select(static s => s.Key).Order();
-        Assert.Equal(appServices, discovery.Seq("names").Cast<string>().Order());
+        Assert.Equal(AppServices().Keys.Order(), discovery.Seq("names").Cast<string>().Order());
     }
 
     // ------------------------------------------------------------------ Kubernetes
@@ -161,7 +160,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     public void Kustomization_lists_every_manifest()
     {
         var folder = DeploymentFiles.PathOf("deploy/kubernetes");
-        var listed = MiniYaml.ParseFile(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>().Order();
+        var listed = YamlFile.Load(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>().Order();
         var present = Directory.GetFiles(folder, "*.yaml").Select(Path.GetFileName).Where(static f => f != "kustomization.yaml").Order();
         Assert.Equal(present, listed);
         Assert.Equal(new[] { "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Secret", "Service" }, s_kube.Keys.Order());
@@ -251,7 +250,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
             ProbePath(container, "startupProbe", "http"),
             s_kube["Deployment"].Map("spec").Map("template").Map("metadata").Map("annotations").Str("prometheus.io/path"),
         };
-        var prometheus = MiniYaml.ParseFile(DeploymentFiles.PathOf("deploy/prometheus/prometheus.yml"));
+        var prometheus = YamlFile.Load(DeploymentFiles.PathOf("deploy/prometheus/prometheus.yml"));
         named.Add(Assert.Single(prometheus.Seq("scrape_configs").Maps()).Str("metrics_path"));
         Assert.Equal(new[] { "/health", "/health/live", "/metrics" }, named);
 
@@ -285,11 +284,6 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
 
             Assert.Matches(@"^[A-Za-z][A-Za-z0-9]*(__[A-Za-z0-9]+)*$", name);
             var key = name.Replace("__", ":", StringComparison.Ordinal);
-            if (IsPendingAuthKey(key))
-            {
-                continue; // see Api_key_secret_maps_to_the_auth_options
-            }
-
             Assert.True(ConfigurationKeyExists(key), $"{source}: {name} ({key}) is neither an options property nor a key of appsettings.json");
             settings[key] = value;
         }
@@ -320,11 +314,7 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     {
         var keys = EnvironmentOf("kubernetes Secret").Select(static v => v.Key).ToList();
         Assert.Equal(new[] { "Auth__ApiKeys__0" }, keys);
-        if (!s_optionsSections.ContainsKey("Auth"))
-        {
-            Assert.Skip("The app has no Auth options yet (no API-key checks on this branch); the Secret takes effect once they land.");
-        }
-
+        Assert.Equal(typeof(AuthOptions), s_optionsSections[AuthOptions.SectionName]);
         Assert.True(ConfigurationKeyExists("Auth:ApiKeys:0"), "Auth:ApiKeys must be a list of keys");
     }
 
@@ -354,10 +344,6 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
             .ToDictionary(static x => (string)x.Field!.GetRawConstantValue()!, static x => x.Type, StringComparer.OrdinalIgnoreCase);
 
     private static readonly HashSet<string> s_appsettingsKeys = FlattenJson(DeploymentFiles.PathOf("appsettings.json"));
-
-    private static bool IsPendingAuthKey(string key) =>
-        key.StartsWith("Auth:", StringComparison.OrdinalIgnoreCase) && !s_optionsSections.ContainsKey("Auth")
-        && !s_appsettingsKeys.Any(static k => k.StartsWith("Auth", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>True when the key is a property path of an options class (list indexes allowed) or a key of appsettings.json.</summary>
     private static bool ConfigurationKeyExists(string key)
@@ -418,10 +404,10 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
     private static IReadOnlyList<KeyValuePair<string, string>> EnvironmentOf(string source) => source switch
     {
         "Dockerfile" => s_dockerfile.Final.Env(),
-        "docker-compose.yml" => s_compose.Map("services").Values
-            .Select(static s => s as Dictionary<string, object?>)
-            .Where(static s => s!.ContainsKey("environment"))
-            .SelectMany(static s => s!.Map("environment"))
+        // Only the services that run the app: Grafana's GF_* variables are Grafana's own.
+        "docker-compose.yml" => AppServices().Values
+            .Where(static s => s.ContainsKey("environment"))
+            .SelectMany(static s => s.Map("environment"))
             .Select(static e => new KeyValuePair<string, string>(e.Key, e.Value as string ?? string.Empty))
             .DistinctBy(static e => e.Key).ToList(),
         "kubernetes ConfigMap" => s_kube["ConfigMap"].Map("data").Select(static e => new KeyValuePair<string, string>(e.Key, (string)e.Value!)).ToList(),
@@ -436,20 +422,31 @@ public sealed partial class DeploymentConsistencyTests(EmbeddingServiceFactory f
         return get.Str("path");
     }
 
+    /// <summary>The compose services that run the app's image (built from the Dockerfile), by name.</summary>
+    private static Dictionary<string, Dictionary<string, object?>> AppServices() =>
+        s_compose.Map("services").Select(static s => (s.Key, Service: (Dictionary<string, object?>)s.Value!))
+            .Where(static s => s.Service.ContainsKey("build")).ToDictionary(static s => s.Key, static s => s.Service);
+
     /// <summary>The host file a compose service mounts at <paramref name="target"/>.</summary>
     private static string MountedFile(Dictionary<string, object?> service, string target)
     {
-        var volume = Assert.Single(service.Seq("volumes").Cast<string>(), v => v.Split(':')[1] == target);
-        var path = DeploymentFiles.PathOf(volume.Split(':')[0].TrimStart('.', '/'));
+        var path = MountedPath(service, target);
         Assert.True(File.Exists(path), $"{path} is mounted but missing");
         return path;
+    }
+
+    /// <summary>The host path (file or folder) a compose service mounts at <paramref name="target"/>.</summary>
+    private static string MountedPath(Dictionary<string, object?> service, string target)
+    {
+        var volume = Assert.Single(service.Seq("volumes").Cast<string>(), v => v.Split(':')[1] == target);
+        return DeploymentFiles.PathOf(volume.Split(':')[0].TrimStart('.', '/'));
     }
 
     private static Dictionary<string, Dictionary<string, object?>> ReadKubernetes()
     {
         var folder = DeploymentFiles.PathOf("deploy/kubernetes");
-        return MiniYaml.ParseFile(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>()
-            .Select(file => MiniYaml.ParseFile(Path.Combine(folder, file)))
+        return YamlFile.Load(Path.Combine(folder, "kustomization.yaml")).Seq("resources").Cast<string>()
+            .Select(file => YamlFile.Load(Path.Combine(folder, file)))
             .ToDictionary(static m => m.Str("kind"), static m => m);
     }
 
