@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -19,7 +19,8 @@ internal sealed record BenchOptions
     /// other level, for iterating on the scheduler.</summary>
     public bool InteractiveOnly { get; init; }
 
-    public double SoakMinutes { get; init; } = 10;
+    /// <summary>How long the soak runs: 3 minutes, the mix (<c>--minutes</c> overrides).</summary>
+    public double SoakMinutes { get; init; } = 3;
 
     /// <summary>What generates the HTTP load: wrk when it is on the PATH (default), or the built-in HttpClient driver.</summary>
     public LoadDriverChoice Driver { get; init; } = LoadDriverChoice.Auto;
@@ -108,7 +109,7 @@ internal sealed record BenchOptions
                         var other => throw new ArgumentException($"--driver wants wrk or httpclient, got '{other}'."),
                     },
                 },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
             };
         }
 

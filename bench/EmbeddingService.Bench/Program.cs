@@ -25,7 +25,7 @@ await ServiceLoad.EnsureEmbedsAsync(httpClientDriver.Client, options.Model);
 
 if (options.Soak)
 {
-    await new SoakRunner(service, httpClientDriver, workloads, options.Model).RunAsync(options.SoakMinutes);
+    await new SoakRunner(service, workloads, options.Model).RunAsync(options.SoakMinutes);
     return;
 }
 
