@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The command line: <c>[--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--service-dll PATH] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -15,7 +15,12 @@ internal sealed record BenchOptions
     /// <summary>Run only the raw baseline (no service, no ratios).</summary>
     public bool RawOnly { get; init; }
 
-    public double SoakMinutes { get; init; } = 10;
+    /// <summary>Run only the interactive-under-bulk level after the warm-up (<c>--only interactive</c>): no raw baseline, no
+    /// other level, for iterating on the scheduler.</summary>
+    public bool InteractiveOnly { get; init; }
+
+    /// <summary>How long the soak runs: 3 minutes, the mix (<c>--minutes</c> overrides).</summary>
+    public double SoakMinutes { get; init; } = 3;
 
     /// <summary>What generates the HTTP load: wrk when it is on the PATH (default), or the built-in HttpClient driver.</summary>
     public LoadDriverChoice Driver { get; init; } = LoadDriverChoice.Auto;
@@ -57,6 +62,20 @@ internal sealed record BenchOptions
     /// <summary>Seconds of one service window of the mixed level measured in rounds; its raw windows are as long.</summary>
     public double MixedWindowSeconds => MixedWindowFactor * RoundWindowSeconds;
 
+    /// <summary>The least lead-in of a window of mixed-length requests of 32: longer than one request takes (~1.5 s), so
+    /// every connection has been answered once before the window opens.</summary>
+    public double MixedLeadInSeconds => Quick ? 2 : 3;
+
+    /// <summary>Rounds of the interactive-under-bulk level, each a bulk window alone and one with the one-sentence caller
+    /// (<see cref="BulkWindowSeconds"/> each), in turn: alone first, then with the caller first, so two rounds cancel a
+    /// steady drift in the machine's speed. About 1.3 minutes in all (25 s with <c>--quick</c>).</summary>
+    public int InteractiveRounds => Quick ? 1 : 2;
+
+    /// <summary>Seconds of one bulk window of the interactive-under-bulk level (after its lead-in). A request of 32 mixed
+    /// texts takes ~1.5 s and they finish in bursts: in a 4-s window each connection finished about two, and the count
+    /// moved by a burst either way.</summary>
+    public double BulkWindowSeconds => Quick ? MixedWindowSeconds : 12;
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
@@ -70,6 +89,11 @@ internal sealed record BenchOptions
                 "--soak" => options with { Soak = true },
                 "--service-only" => options with { ServiceOnly = true },
                 "--raw-only" => options with { RawOnly = true },
+                "--only" => Next() switch
+                {
+                    "interactive" => options with { InteractiveOnly = true },
+                    var other => throw new ArgumentException($"--only wants interactive, got '{other}'."),
+                },
                 "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--model" => options with { Model = Next() },
                 "--port" => options with { Port = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
@@ -85,13 +109,18 @@ internal sealed record BenchOptions
                         var other => throw new ArgumentException($"--driver wants wrk or httpclient, got '{other}'."),
                     },
                 },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only] [--soak --minutes N] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
             };
         }
 
-        if (options.RawOnly && (options.ServiceOnly || options.Soak))
+        if (options.RawOnly && (options.ServiceOnly || options.Soak || options.InteractiveOnly))
         {
-            throw new ArgumentException("--raw-only runs no service: it does not go with --service-only or --soak.");
+            throw new ArgumentException("--raw-only runs no service: it does not go with --service-only, --only or --soak.");
+        }
+
+        if (options.InteractiveOnly && options.Soak)
+        {
+            throw new ArgumentException("--only interactive runs a load level: it does not go with --soak.");
         }
 
         if (options.Driver != LoadDriverChoice.Auto && (options.RawOnly || options.Soak))

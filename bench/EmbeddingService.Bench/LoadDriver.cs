@@ -60,7 +60,13 @@ internal sealed class LoadDriver : ILoadDriver
 
     public LoadDriver(Uri baseAddress)
     {
-        _client = new HttpClient(new SocketsHttpHandler
+        _client = CreateClient(baseAddress, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>A client with a connection pool of its own (keep-alive HTTP/1.1, no proxy, cookies or decompression), as
+    /// the load levels and the soak's streams use.</summary>
+    public static HttpClient CreateClient(Uri baseAddress, TimeSpan timeout) =>
+        new(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 1024,
             UseProxy = false,
@@ -70,9 +76,8 @@ internal sealed class LoadDriver : ILoadDriver
         })
         {
             BaseAddress = baseAddress,
-            Timeout = TimeSpan.FromSeconds(60),
+            Timeout = timeout,
         };
-    }
 
     public HttpClient Client => _client;
 

@@ -1,13 +1,13 @@
 using EmbeddingService.Bench;
 
-// One run: the raw in-process baseline, then the real service over HTTP on the same sentences, then the ratios.
-// `--soak --minutes N` runs the soak instead. See bench/README.md.
+// One run: the raw in-process baseline, then the real service over HTTP on the same sentences (ending with an interactive
+// caller under bulk load), then the ratios. `--soak --minutes N` runs the soak instead. See bench/README.md.
 var options = BenchOptions.Parse(args);
 var workloads = Workloads.Load(options.EvalDir);
 Report.Header(options, workloads);
 
 List<RawResult> raw = [];
-var rawRun = options.Soak || options.ServiceOnly ? null : new RawRun(options, workloads);
+var rawRun = options.Soak || options.ServiceOnly || options.InteractiveOnly ? null : new RawRun(options, workloads);
 if (rawRun is not null)
 {
     raw = rawRun.Measure();
@@ -25,7 +25,7 @@ await ServiceLoad.EnsureEmbedsAsync(httpClientDriver.Client, options.Model);
 
 if (options.Soak)
 {
-    await new SoakRunner(service, httpClientDriver, workloads, options.Model).RunAsync(options.SoakMinutes);
+    await new SoakRunner(service, workloads, options.Model).RunAsync(options.SoakMinutes);
     return;
 }
 
@@ -41,10 +41,16 @@ ILoadDriver loadDriver = (ILoadDriver?)wrk ?? httpClientDriver;
 Console.WriteLine($"Load driver: {loadDriver.Name}");
 // Each target's raw configuration from the raw phase is measured again in windows taken in turn with the service's.
 var partners = rawRun is null ? null : new RawPartners(RawRun.LoneFloor(raw), RawRun.BestShort(raw), RawRun.BestMixed(raw), rawRun.Again);
-var levels = await ServiceLoad.MeasureAsync(loadDriver, service, workloads, options, partners);
+var bodies = new LoadBodies(workloads, options.Model);
+await ServiceLoad.WarmUpAsync(loadDriver, service, bodies, options);
+var levels = options.InteractiveOnly ? [] : await ServiceLoad.MeasureAsync(loadDriver, service, bodies, options, partners);
+var interactive = await InteractiveUnderBulk.MeasureAsync(loadDriver, service, bodies, options);
+// After every level: the peak covers the whole run.
 var peakRss = service.PeakRssMb();
 Report.Service(levels, peakRss, service.TimeToReady);
 if (partners is not null)
 {
     Report.Ratios(raw, levels, peakRss, service.TimeToReady);
 }
+
+Report.Interactive(interactive, loadDriver.Name);

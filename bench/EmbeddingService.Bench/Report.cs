@@ -7,7 +7,7 @@ internal static class Report
 {
     public static void Header(BenchOptions options, Workloads workloads)
     {
-        Console.WriteLine($"# EmbeddingService.Bench {(options.Soak ? "(soak)" : options.Quick ? "(quick)" : "(full)")} {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        Console.WriteLine($"# EmbeddingService.Bench {(options.Soak ? "(soak)" : options.Quick ? "(quick)" : "(full)")}{(options.InteractiveOnly ? " (interactive under bulk only)" : "")} {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         Console.WriteLine($"CPU: {CpuModel()}, {Environment.ProcessorCount} cores visible; model {options.Model}; {workloads.PoolSize} distinct STS sentences");
         Console.WriteLine($"Service: {options.ServiceDll}; overrides: {(options.ServiceEnvironment.Count == 0 ? "none (appsettings.json)" : string.Join(' ', options.ServiceEnvironment.Select(static e => $"{e.Key}={e.Value}")))}");
         Console.WriteLine();
@@ -28,6 +28,13 @@ internal static class Report
 
     public static void Service(IReadOnlyList<LevelResult> levels, double peakRssMb, TimeSpan ready)
     {
+        if (levels.Count == 0)
+        {
+            // --only interactive: no level of its own, but the run's memory and start-up still count.
+            PeakRssAndReady(peakRssMb, ready);
+            return;
+        }
+
         Console.WriteLine("## Service over HTTP (loopback, POST /embed, closed loop)");
         Console.WriteLine("| load | connections | sentences/request | windows | requests | non-200 | sentences/s | p50 ms | p99 ms | server p50 ms: total / queue / inference | cores busy: service / driver | RSS MB at end |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -38,6 +45,43 @@ internal static class Report
         }
 
         Console.WriteLine();
+        PeakRssAndReady(peakRssMb, ready);
+    }
+
+    /// <summary>The interactive-under-bulk level against the issue's targets, each from windows taken in turn.</summary>
+    public static void Interactive(InteractiveResult r, string bulkDriver)
+    {
+        Console.WriteLine($"## Interactive under bulk ({ServiceLoad.MixedConnections} connections x {ServiceLoad.MixedPerRequest} mixed texts per request, and one caller sending one sentence per request)");
+        Console.WriteLine($"{r.BulkAlone.Count} round(s), each a caller window on the idle service, then a bulk window alone and one beside the caller (alone first, then beside first, in turn), and a last idle caller window. Caller: HttpClient, 1 connection, a blocked thread; bulk: {bulkDriver}. The caller's tail is over every request it finished inside the bulk windows.");
+        Console.WriteLine();
+        Console.WriteLine("| stream | windows | requests | non-200 | sentences/s | p50 ms | p95 ms | p99 ms | max ms | server p50 ms: total / queue / inference |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        StreamRow("caller, idle service", r.CallerIdle, r.Idle);
+        StreamRow("caller, under bulk", r.CallerUnderBulk, r.UnderBulk);
+        StreamRow("bulk alone", r.BulkAlone, r.Alone);
+        StreamRow("bulk beside the caller", r.BulkWithCaller, r.WithCaller);
+        Console.WriteLine();
+        Console.WriteLine("| measure | value | target | met |");
+        Console.WriteLine("|---|---:|---:|:---:|");
+        var idleP50 = r.Idle.P50Ms;
+        Row("caller p95 under bulk / its idle p50", r.TailOverIdle(95), "x", "<= 15x", v => v <= 15,
+            $"{r.UnderBulk.Latency.PercentileMs(95):F1} / {idleP50:F2} ms");
+        Row("caller p99 under bulk / its idle p50", r.TailOverIdle(99), "x", "<= 30x", v => v <= 30,
+            $"{r.UnderBulk.P99Ms:F1} / {idleP50:F2} ms");
+        Row("caller max under bulk", r.UnderBulk.Latency.PercentileMs(100), " ms", "<= 1000 ms", v => v <= 1000,
+            $"{r.UnderBulk.Requests} requests", "F0");
+        Row("bulk beside the caller / bulk alone", r.BulkRatio, "x", ">= 0.85x", v => v >= 0.85,
+            $"{r.WithCaller.SentencesPerSecond:F0} / {r.Alone.SentencesPerSecond:F0} sentences/s; rounds {Range(r.RoundBulkRatios, "F3")}");
+        // As in the other levels, a fast error would flatter the latency.
+        Row("non-200 answers, this level", r.Failed, "", "0", v => v == 0, "caller and bulk, lead-ins included", "F0");
+        Console.WriteLine();
+    }
+
+    private static void StreamRow(string name, IReadOnlyList<LoadResult> windows, LoadResult all) =>
+        Console.WriteLine($"| {name} | {windows.Count} x {all.Seconds / windows.Count:F0} s | {all.Requests} | {all.Failed} | {all.SentencesPerSecond:F0} | {all.P50Ms:F2} | {all.Latency.PercentileMs(95):F2} | {all.P99Ms:F2} | {all.Latency.PercentileMs(100):F2} | {Ms(all.Server.TotalP50Ms)} / {Ms(all.Server.QueueP50Ms)} / {Ms(all.Server.InferenceP50Ms)} |");
+
+    private static void PeakRssAndReady(double peakRssMb, TimeSpan ready)
+    {
         Console.WriteLine($"Peak RSS of the service process (VmHWM, every model in its appsettings.json loaded): {peakRssMb:F0} MB; process start to /health 200: {ready.TotalSeconds:F2} s");
         Console.WriteLine();
     }

@@ -21,6 +21,7 @@ internal sealed record LevelResult(IReadOnlyList<LoadResult> ServiceWindows, IRe
 /// windows: the next window's requests wait while one runs, so the runners never run out of work, as at 64 connections
 /// of one sentence. With 4 (one window) all four requests finished together at the end of each window, the runners idled
 /// until the clients' next requests came in, and the same service ran 0.965× the inputs per second it runs at 8.
+/// (<see cref="InteractiveUnderBulk"/> runs after these levels, on the same warm service.)
 /// <para>
 /// The levels that targets compare with the raw baseline (1 and 64 connections, mixed) run in rounds: each round is a
 /// window of the raw configuration the target compares against and a window of the service, in the order raw, service,
@@ -37,30 +38,21 @@ internal static class ServiceLoad
     /// <summary>The least lead-in of a short-sentence round's window: the service has been idle while the raw window ran.</summary>
     private const double ShortRoundLeadInSeconds = 1;
 
+    /// <summary>Steady state, not start-up: lets the JIT's tiered recompilation of the request path finish under a moderate
+    /// load (it took ~20 % of the CPU for the first seconds) before anything is measured. Start-up is reported as time to
+    /// ready.</summary>
+    public static async Task WarmUpAsync(ILoadDriver driver, ServiceProcess service, LoadBodies bodies, BenchOptions options)
+    {
+        var shortBodies = bodies.ShortBlock();
+        await driver.RunAsync("warm-up", 8, 1, i => i % 8 == 0 ? bodies.Mixed(i) : shortBodies(i), leadInSeconds: 0, options.Quick ? 3 : 6, service);
+    }
+
     /// <param name="partners">The raw side of the paired levels; null: every level is one window and has no raw side.</param>
-    public static async Task<List<LevelResult>> MeasureAsync(ILoadDriver driver, ServiceProcess service, Workloads workloads, BenchOptions options,
+    public static async Task<List<LevelResult>> MeasureAsync(ILoadDriver driver, ServiceProcess service, LoadBodies bodies, BenchOptions options,
         RawPartners? partners)
     {
         var results = new List<LevelResult>();
         var rounds = partners is null ? 1 : options.Rounds;
-        var block = 0;
-        // Each load run reads short texts from its own block of indices, so no text is sent twice in the run.
-        Func<long, byte[]> ShortBodies()
-        {
-            var first = block++ * Workloads.ShortBlockSize;
-            return i => i < Workloads.ShortBlockSize
-                ? RequestBodies.Embed([workloads.Short(first + i)], options.Model)
-                : throw new InvalidOperationException($"A load run asked for more than {Workloads.ShortBlockSize} short texts.");
-        }
-
-        var mixed = workloads.Mixed;
-        byte[] MixedBody(long i) => RequestBodies.Embed(mixed.AsSpan((int)(i * MixedPerRequest % (mixed.Length - MixedPerRequest)), MixedPerRequest).ToArray(), options.Model);
-
-        // Steady state, not start-up: let the JIT's tiered recompilation of the request path finish under a moderate load
-        // (it took ~20 % of the CPU for the first seconds) before anything is measured. Start-up is reported as time to ready.
-        var warmupBodies = ShortBodies();
-        await driver.RunAsync("warm-up", 8, 1, i => i % 8 == 0 ? MixedBody(i) : warmupBodies(i), leadInSeconds: 0, options.Quick ? 3 : 6, service);
-
         var leadIn = options.Quick ? 1.0 : 2.0;
         // The HTTP round trip alone (client, loopback, Kestrel, a trivial endpoint): the part of p50@1 that is not embedding.
         results.Add(Log(new([await driver.RunAsync("http floor", 1, 0, body: null, leadIn, options.LoadSeconds / 2, service)], [])));
@@ -69,18 +61,16 @@ internal static class ServiceLoad
         var window = partners is null ? options.LoadSeconds : options.RoundWindowSeconds;
         // Each window of a paired level starts 0-1 s later than the last by chance (fixed seed): mixed answers come in
         // bursts (a window's requests finish together), and windows that all began at the same point of that cycle would
-        // all count one burst too many or too few. The mixed lead-in outlasts a request (~1.5 s), so every connection
-        // has been answered once before the window opens.
-        var mixedLeadIn = options.Quick ? 2.0 : 3.0;
+        // all count one burst too many or too few.
         var jitter = new Random(11);
         double RoundLeadIn(double least) => least + jitter.NextDouble();
         results.Add(Log(await PairedAsync(rounds, partners?.LoneFloor, partners,
-            () => driver.RunAsync("short", 1, 1, ShortBodies(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
-        results.Add(Log(new([await driver.RunAsync("short", 8, 1, ShortBodies(), leadIn, options.LoadSeconds, service)], [])));
+            () => driver.RunAsync("short", 1, 1, bodies.ShortBlock(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
+        results.Add(Log(new([await driver.RunAsync("short", 8, 1, bodies.ShortBlock(), leadIn, options.LoadSeconds, service)], [])));
         results.Add(Log(await PairedAsync(rounds, partners?.BestShort, partners,
-            () => driver.RunAsync("short", 64, 1, ShortBodies(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
+            () => driver.RunAsync("short", 64, 1, bodies.ShortBlock(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
         results.Add(Log(await PairedAsync(rounds, partners?.BestMixed, partners,
-            () => driver.RunAsync("mixed", MixedConnections, MixedPerRequest, MixedBody, RoundLeadIn(mixedLeadIn), BenchOptions.MixedWindowFactor * window, service))));
+            () => driver.RunAsync("mixed", MixedConnections, MixedPerRequest, bodies.Mixed, RoundLeadIn(options.MixedLeadInSeconds), BenchOptions.MixedWindowFactor * window, service))));
         return results;
     }
 
@@ -127,7 +117,8 @@ internal static class ServiceLoad
         return new LevelResult(serviceWindows, rawWindows);
     }
 
-    private static LoadResult LogWindow(LoadResult r)
+    /// <summary>Prints one window of a level to stderr as it ends.</summary>
+    public static LoadResult LogWindow(LoadResult r)
     {
         Console.Error.WriteLine($"  http {r.Name} x{r.Connections} window: {r.SentencesPerSecond:F0} sentences/s, p50 {r.P50Ms:F2} ms, p99 {r.P99Ms:F2} ms, non-200 {r.Failed}");
         return r;

@@ -129,12 +129,15 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>The highest resident set size so far (VmHWM), in MB.</summary>
     public double PeakRssMb() => ReadStatusKb("VmHWM:") / 1024.0;
 
+    /// <summary>The service's output so far (its log), line by line.</summary>
+    public IEnumerable<string> LogLines() => File.ReadLines(_logPath);
+
     /// <summary>The service's last output lines (for errors), and where the rest is.</summary>
     public string LastLines()
     {
         try
         {
-            return string.Join('\n', File.ReadLines(_logPath).TakeLast(40)) + $"\n(the whole log: {_logPath})";
+            return string.Join('\n', LogLines().TakeLast(40)) + $"\n(the whole log: {_logPath})";
         }
         catch (IOException ex)
         {

@@ -1,147 +1,122 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 
 namespace EmbeddingService.Bench;
 
 /// <summary>
-/// <c>--soak --minutes N</c>: mixed-length load for N minutes with a share of bad requests (malformed JSON, more inputs than
-/// <c>Limits:MaxInputsPerRequest</c>) and of requests the client aborts mid-flight. Reports what was answered, every
-/// outcome by kind and status, and the service's RSS over time (it must stay flat).
+/// <c>--soak --minutes N</c> (3 by default): the issue's mix (<see cref="SoakMix"/>) for N minutes. Reports every stream's
+/// outcomes by kind and status, the patient and one-sentence streams' latency, the two checks the issue sets (no 5xx, no
+/// patient request over its timeout), the service's RSS over time (it must stay flat), that a fresh request is still
+/// answered afterwards, and the warnings and errors in the service's log.
 /// </summary>
-internal sealed class SoakRunner(ServiceProcess service, LoadDriver driver, Workloads workloads, string model)
+internal sealed class SoakRunner(ServiceProcess service, Workloads workloads, string model)
 {
-    private const int Workers = 16;
-    private const int TooManyInputs = 2049;
-
-    private static readonly MediaTypeHeaderValue s_json = new("application/json");
-
-    private readonly ConcurrentDictionary<string, long> _outcomes = new(StringComparer.Ordinal);
-    private long _answered;
-    private long _sentences;
+    private static readonly TimeSpan s_sampleEvery = TimeSpan.FromSeconds(15);
 
     public async Task RunAsync(double minutes)
     {
-        var tooMany = RequestBodies.Embed(Enumerable.Repeat("too many inputs", TooManyInputs).ToArray(), model);
-        var rssStart = service.RssMb();
-        Console.WriteLine($"Soak: {minutes} min, {Workers} workers; 80 % good mixed requests (1-32 inputs), 8 % malformed, 4 % too many inputs ({TooManyInputs}), 8 % aborted by the client.");
-        Console.WriteLine($"{"elapsed",8} {"answered",9} {"sent/s",8} {"RSS MB",8}");
-        Console.WriteLine($"{"0 s",8} {0,9} {"",8} {rssStart,8:F0}");
-
-        var began = Stopwatch.GetTimestamp();
-        var stopAt = began + (long)(minutes * 60 * Stopwatch.Frequency);
-        var workers = Enumerable.Range(0, Workers).Select(w => Task.Run(() => WorkAsync(w, stopAt, tooMany))).ToArray();
-        var rssSamples = new List<double> { rssStart };
-        long lastSentences = 0;
-        var lastTick = began;
-        while (!Task.WhenAll(workers).IsCompleted)
+        var streams = SoakMix.Create(service.BaseAddress, workloads, model);
+        try
         {
-            await Task.WhenAny(Task.WhenAll(workers), Task.Delay(TimeSpan.FromSeconds(15)));
-            var now = Stopwatch.GetTimestamp();
-            var sentences = Interlocked.Read(ref _sentences);
-            var rss = service.RssMb();
-            rssSamples.Add(rss);
-            Console.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F0} s {Interlocked.Read(ref _answered),9} {(sentences - lastSentences) / Stopwatch.GetElapsedTime(lastTick, now).TotalSeconds,8:F0} {rss,8:F0}");
-            lastSentences = sentences;
-            lastTick = now;
+            var (patient, impatient, caller) = (streams[0], streams[1], streams[3]);
+            var rssStart = service.RssMb();
+            Console.WriteLine($"Soak: {minutes} min; {SoakMix.Description}.");
+            Console.WriteLine($"{"elapsed",8} {"patient 200",12} {"impatient gave up",18} {"caller 200",11} {"5xx",6} {"good sent/s",12} {"RSS MB",8}");
+            Console.WriteLine($"{"0 s",8} {0,12} {0,18} {0,11} {0,6} {"",12} {rssStart,8:F0}");
+
+            var began = Stopwatch.GetTimestamp();
+            var stopAt = began + (long)(minutes * 60 * Stopwatch.Frequency);
+            var running = Task.WhenAll(streams.Select((s, i) => s.RunAsync(stopAt, seed: 1000 * (i + 1))));
+            var rssSamples = new List<double> { rssStart };
+            long lastSentences = 0;
+            var lastTick = began;
+            while (!running.IsCompleted)
+            {
+                await Task.WhenAny(running, Task.Delay(s_sampleEvery));
+                var now = Stopwatch.GetTimestamp();
+                var sentences = streams.Sum(static s => s.Sentences);
+                var rss = service.RssMb();
+                rssSamples.Add(rss);
+                Console.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F0} s {patient.Ok,12} {impatient.GaveUp,18} {caller.Ok,11} {streams.Sum(static s => s.ServerErrors),6} {(sentences - lastSentences) / Stopwatch.GetElapsedTime(lastTick, now).TotalSeconds,12:F0} {rss,8:F0}");
+                lastSentences = sentences;
+                lastTick = now;
+            }
+
+            await running;
+            var fresh = await FreshRequestAsync();
+            Console.WriteLine();
+            PrintOutcomes(streams);
+            PrintLatency(patient, caller);
+            PrintChecks(streams, patient);
+            Console.WriteLine($"RSS: start {rssStart:F0} MB, end {service.RssMb():F0} MB, min {rssSamples.Min():F0} MB, max {rssSamples.Max():F0} MB, peak (VmHWM) {service.PeakRssMb():F0} MB");
+            Console.WriteLine($"After the soak a fresh request {fresh}.");
+            Console.WriteLine();
+            ServiceLogSummary.Read(service.LogLines()).Print();
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
+    private static void PrintOutcomes(IReadOnlyList<SoakStream> streams)
+    {
+        Console.WriteLine("## Soak outcomes by stream, kind and status");
+        Console.WriteLine("| stream | kind -> outcome | requests |");
+        Console.WriteLine("|---|---|---:|");
+        foreach (var stream in streams)
+        {
+            foreach (var (outcome, count) in stream.Outcomes)
+            {
+                Console.WriteLine($"| {stream.Name} | {outcome} | {count} |");
+            }
         }
 
-        await Task.WhenAll(workers);
-        var healthy = await CheckStillServesAsync();
         Console.WriteLine();
-        Console.WriteLine($"Requests answered (any HTTP status): {_answered}; good sentences embedded: {_sentences}");
-        Console.WriteLine("Outcomes by kind and status:");
-        foreach (var (outcome, count) in _outcomes.OrderBy(static o => o.Key, StringComparer.Ordinal))
-        {
-            Console.WriteLine($"  {outcome,-40} {count,9}");
-        }
-
-        Console.WriteLine($"RSS: start {rssStart:F0} MB, end {service.RssMb():F0} MB, min {rssSamples.Min():F0} MB, max {rssSamples.Max():F0} MB, peak (VmHWM) {service.PeakRssMb():F0} MB");
-        Console.WriteLine($"After the soak a fresh request {(healthy ? "was answered correctly" : "FAILED")}.");
+        Console.WriteLine($"Good sentences embedded: {streams.Sum(static s => s.Sentences)} ({string.Join(", ", streams.Where(static s => s.Sentences > 0).Select(static s => $"{s.Name} {s.Sentences}"))})");
+        Console.WriteLine();
     }
 
-    private async Task WorkAsync(int worker, long stopAt, byte[] tooMany)
+    /// <summary>Over every answered request of the stream, whatever its status; requests given up are counted apart.</summary>
+    private static void PrintLatency(params SoakStream[] streams)
     {
-        var random = new Random(1000 + worker);
-        var buffer = new byte[64 * 1024];
-        while (Stopwatch.GetTimestamp() < stopAt)
+        Console.WriteLine("| stream | answered | p50 ms | p99 ms | max ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var stream in streams)
         {
-            var roll = random.NextDouble();
-            string kind;
-            byte[] body;
-            var abortAfterMs = 0;
-            var inputs = 0;
-            if (roll < 0.08)
-            {
-                (kind, body) = RequestBodies.Malformed[random.Next(RequestBodies.Malformed.Length)];
-            }
-            else if (roll < 0.12)
-            {
-                (kind, body) = ("too many inputs", tooMany);
-            }
-            else
-            {
-                inputs = random.Next(1, 33);
-                var start = random.Next(workloads.Mixed.Length - inputs);
-                body = RequestBodies.Embed(workloads.Mixed.AsSpan(start, inputs).ToArray(), model);
-                kind = "good";
-                if (roll < 0.20)
-                {
-                    kind = "aborted";
-                    abortAfterMs = random.Next(1, 40);
-                }
-            }
-
-            using var cancel = new CancellationTokenSource();
-            if (abortAfterMs > 0)
-            {
-                cancel.CancelAfter(abortAfterMs);
-            }
-
-            var content = new ByteArrayContent(body);
-            content.Headers.ContentType = s_json;
-            try
-            {
-                using var response = await driver.Client.PostAsync("embed", content, cancel.Token);
-                await using (var stream = await response.Content.ReadAsStreamAsync(cancel.Token))
-                {
-                    while (await stream.ReadAsync(buffer, cancel.Token) > 0)
-                    {
-                    }
-                }
-
-                Interlocked.Increment(ref _answered);
-                if (response.IsSuccessStatusCode && inputs > 0)
-                {
-                    Interlocked.Add(ref _sentences, inputs);
-                }
-
-                Count($"{kind} -> {(int)response.StatusCode}");
-            }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-            {
-                Count($"{kind} -> client aborted mid-flight");
-            }
-            catch (HttpRequestException ex)
-            {
-                Count($"{kind} -> transport error ({ex.HttpRequestError})");
-            }
+            var latency = stream.Latency;
+            Console.WriteLine($"| {stream.Name} | {latency.Count} | {latency.PercentileMs(50):F1} | {latency.PercentileMs(99):F1} | {latency.PercentileMs(100):F1} |");
         }
+
+        Console.WriteLine();
     }
 
-    private async Task<bool> CheckStillServesAsync()
+    /// <summary>The issue's done-when: no 5xx, and no patient request over its timeout (the client gave up on it).</summary>
+    private static void PrintChecks(IReadOnlyList<SoakStream> streams, SoakStream patient)
     {
-        var content = new ByteArrayContent(RequestBodies.Embed(["after the soak", "still serving"], model));
-        content.Headers.ContentType = s_json;
-        using var response = await driver.Client.PostAsync("embed", content);
-        if (!response.IsSuccessStatusCode)
-        {
-            return false;
-        }
-
-        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStreamAsync());
-        return json.RootElement.GetArrayLength() == 2 && json.RootElement[0].GetArrayLength() > 0;
+        var serverErrors = streams.Sum(static s => s.ServerErrors);
+        Console.WriteLine($"patient requests over the {SoakMix.Patience.TotalSeconds:F0} s timeout: {patient.GaveUp} — {(patient.GaveUp == 0 ? "PASS" : "FAIL")}");
+        Console.WriteLine($"5xx: {serverErrors} ({PerStream(streams, static s => s.ServerErrors)}) — {(serverErrors == 0 ? "PASS" : "FAIL")}");
+        // Not one of the issue's checks, but a reset is an answer lost: it must not hide in the outcome table.
+        Console.WriteLine($"transport errors (connection failed, not given up): {streams.Sum(static s => s.TransportErrors)} ({PerStream(streams, static s => s.TransportErrors)})");
     }
 
-    private void Count(string outcome) => _outcomes.AddOrUpdate(outcome, 1, static (_, n) => n + 1);
+    private static string PerStream(IEnumerable<SoakStream> streams, Func<SoakStream, long> count) =>
+        string.Join(", ", streams.Select(s => $"{s.Name} {count(s)}"));
+
+    private async Task<string> FreshRequestAsync()
+    {
+        using var client = LoadDriver.CreateClient(service.BaseAddress, SoakMix.Patience);
+        try
+        {
+            await ServiceLoad.EnsureEmbedsAsync(client, model);
+            return "was answered correctly — PASS";
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException or TaskCanceledException)
+        {
+            return $"FAILED: {ex.Message}";
+        }
+    }
 }

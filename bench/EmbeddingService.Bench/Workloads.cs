@@ -86,6 +86,9 @@ internal sealed class Workloads
         return $"{sentence} {round}";
     }
 
+    /// <summary>How many distinct texts <see cref="Short"/> has: indices from 0 to one less.</summary>
+    public long DistinctShortTexts => (LastOneTokenRound + 1L) * _pool.Length;
+
     /// <summary>The numbers 0-341 are single tokens in the BERT uncased vocabulary of both bundled models (342 is not).</summary>
     private const int LastOneTokenRound = 341;
 
