@@ -11,8 +11,9 @@ public sealed class DynamicBatcherTests
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
 
-    private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1, FakeBatchRunner? loneRunner = null) =>
-        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(), NullLogger.Instance, loneRunner);
+    private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1, FakeBatchRunner? loneRunner = null,
+        double seedTokensPerSecond = 1000) =>
+        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(), NullLogger.Instance, loneRunner, seedTokensPerSecond);
 
     private static TokenizedInput[] Inputs(params int[] firstIds) =>
         firstIds.Select(static (id, i) => new TokenizedInput([101, id, .. Enumerable.Repeat(5, id % 7), 102], false)).ToArray();
@@ -159,24 +160,58 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
-    public async Task A_full_queue_refuses_with_overloaded_and_keeps_what_it_accepted()
+    public async Task A_full_queue_refuses_with_overloaded_and_a_retry_after_of_its_drain_time_and_keeps_what_it_accepted()
     {
         var runner = new FakeBatchRunner(gated: true);
-        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxQueuedInputs = 4, MaxBatchSize = 1 });
+        // Before any pass has finished, the drain estimate runs at the seed: 10 tokens per second.
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxQueuedInputs = 4, MaxBatchSize = 1 }, seedTokensPerSecond: 10);
         var running = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
         await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
         Assert.Equal(0, batcher.QueuedInputs);
 
+        // 6 + 7 + 8 + 9 = 30 tokens queued: 3 s at 10 tokens per second.
         var accepted = batcher.EmbedAsync(Inputs(3, 4, 5, 6), TestContext.Current.CancellationToken);
+        Assert.Equal(new QueueSnapshot(4, 30, 3), batcher.Snapshot());
 
         var refused = await Assert.ThrowsAsync<EmbeddingException>(() => batcher.EmbedAsync(Inputs(7), TestContext.Current.CancellationToken));
         Assert.Equal(EmbeddingErrorKind.Overloaded, refused.Kind);
-        Assert.NotNull(refused.RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(3), refused.RetryAfter);
 
         runner.Release(100);
         var (vectors, _) = await accepted.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
         Assert.Equal(new float[] { 3, 4, 5, 6 }, new[] { vectors[0], vectors[2], vectors[4], vectors[6] });
         await running.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+        Assert.Equal(new QueueSnapshot(0, 0, 0), batcher.Snapshot());
+    }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(0.2, 1)]
+    [InlineData(1.0, 1)]
+    [InlineData(1.01, 2)]
+    [InlineData(17.5, 18)]
+    public void Retry_after_is_the_drain_time_rounded_up_to_whole_seconds_and_at_least_one(double drainSeconds, int expected) =>
+        Assert.Equal(TimeSpan.FromSeconds(expected), DynamicBatcher.RetryAfter(drainSeconds));
+
+    [Fact]
+    public async Task A_caller_that_goes_away_leaves_the_queue_at_once_and_frees_its_room()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxQueuedInputs = 4, MaxBatchSize = 1 });
+        var running = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
+        await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
+
+        using var cancel = new CancellationTokenSource();
+        var leaving = batcher.EmbedAsync(Inputs(3, 4, 5, 6), cancel.Token);
+        Assert.Equal(4, batcher.QueuedInputs);
+        await cancel.CancelAsync();
+
+        // No runner has looked at the queue since (it is held): the room is free already.
+        Assert.Equal(0, batcher.QueuedInputs);
+        var next = batcher.EmbedAsync(Inputs(7, 8, 9, 10), TestContext.Current.CancellationToken);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving.WaitAsync(s_timeout, TestContext.Current.CancellationToken));
+        runner.Release(100);
+        await Task.WhenAll(running, next).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
     }
 
     [Fact]
