@@ -21,10 +21,12 @@ internal sealed class Batch
         Tokens += item.Length;
     }
 
-    /// <summary>Drops the inputs of callers that went away since the batch was formed, and recomputes the padding.</summary>
-    public void RemoveAbandoned()
+    /// <summary>Drops the inputs of callers that went away since the batch was cut, and recomputes the padding.</summary>
+    /// <returns>How many inputs were dropped.</returns>
+    public int RemoveAbandoned()
     {
-        if (Items.RemoveAll(static item => item.Job.IsAbandoned) > 0)
+        var removed = Items.RemoveAll(static item => item.Job.IsAbandoned);
+        if (removed > 0)
         {
             MaxLength = 0;
             Tokens = 0;
@@ -34,6 +36,8 @@ internal sealed class Batch
                 Tokens += item.Length;
             }
         }
+
+        return removed;
     }
 }
 

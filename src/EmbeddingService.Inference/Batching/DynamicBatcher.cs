@@ -48,8 +48,8 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private bool _aborted;
     private int _running;
 
-    /// <param name="seedTokensPerSecond">The model's expected throughput before any batch has run (from its warm-up):
-    /// the drain estimate's starting point.</param>
+    /// <param name="seedTokensPerSecond">One runner's expected throughput before any batch is measured (from the model's
+    /// warm-up): the drain estimate's starting point.</param>
     /// <param name="loneRunner">Runs a batch that has the model to itself; null: every batch goes to <paramref name="runner"/>.
     /// Must produce the same vectors as <paramref name="runner"/>.</param>
     public DynamicBatcher(string modelId, IBatchRunner runner, BatchingOptions options, int runners, EmbeddingMetrics metrics, ILogger logger,
@@ -62,7 +62,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
         _scheduler = new BatchScheduler(options, dropped => metrics.RecordDroppedInputs(modelId, dropped));
-        _throughput = new ThroughputMeter(seedTokensPerSecond);
+        _throughput = new ThroughputMeter(seedTokensPerSecond, runners);
         _withdraw = Withdraw;
 
         _runnerThreads = new Thread[runners];
@@ -70,18 +70,6 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         {
             _runnerThreads[i] = new Thread(RunBatches) { IsBackground = true, Name = $"runner-{modelId}-{i}" };
             _runnerThreads[i].Start();
-        }
-    }
-
-    /// <summary>Inputs waiting to be put in a batch.</summary>
-    public int QueuedInputs
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _scheduler.Inputs;
-            }
         }
     }
 
@@ -107,14 +95,19 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                 throw new EmbeddingException(EmbeddingErrorKind.Unhealthy, "The service is shutting down.");
             }
 
-            // A request larger than the whole queue is still admitted when the queue is empty, so it can never be refused forever.
+            // Bulk requests may fill the queue only up to BulkQueueShare of it, so an ingestion job that fills the queue
+            // does not turn queries away. A request larger than its lane's limit is still admitted into an empty queue, so
+            // it can never be refused forever.
             var queued = _scheduler.Inputs;
-            if (queued > 0 && queued + inputs.Length > _options.MaxQueuedInputs)
+            var limit = job.Lane == RequestLane.Bulk ? BulkQueueLimit(_options) : _options.MaxQueuedInputs;
+            if (queued > 0 && queued + inputs.Length > limit)
             {
-                throw new EmbeddingException(EmbeddingErrorKind.Overloaded,
-                    $"Model overloaded: {queued} inputs are queued and the limit is {_options.MaxQueuedInputs}.")
+                throw new EmbeddingException(EmbeddingErrorKind.Overloaded, job.Lane == RequestLane.Bulk
+                    ? $"Model overloaded: {queued} inputs are queued, and requests larger than one batch may fill {limit} of the {_options.MaxQueuedInputs} places."
+                    : $"Model overloaded: {queued} inputs are queued and the limit is {_options.MaxQueuedInputs}.")
                 {
-                    RetryAfter = RetryAfter(_throughput.DrainSeconds(_scheduler.Tokens)),
+                    // The API rounds it up to whole seconds, at least 1.
+                    RetryAfter = TimeSpan.FromSeconds(_throughput.DrainSeconds(_scheduler.Tokens)),
                 };
             }
 
@@ -127,9 +120,12 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         return (job.Output, timings);
     }
 
-    /// <summary>The wait a refused caller is told: the queue's drain time, rounded up to whole seconds, at least 1
-    /// (<c>Retry-After</c> takes whole seconds).</summary>
-    public static TimeSpan RetryAfter(double drainSeconds) => TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(drainSeconds)));
+    /// <summary>The share of <see cref="BatchingOptions.MaxQueuedInputs"/> that bulk requests may fill: the rest stays
+    /// free for interactive ones.</summary>
+    public const double BulkQueueShare = 0.75;
+
+    /// <summary>Queued inputs beyond which a bulk request is refused.</summary>
+    public static int BulkQueueLimit(BatchingOptions options) => Math.Max(1, (int)(options.MaxQueuedInputs * BulkQueueShare));
 
     /// <summary>Stops taking new work, finishes everything already queued, then stops the runners. If
     /// <paramref name="cancellationToken"/> fires first, what is still queued fails with <see cref="EmbeddingErrorKind.Unhealthy"/>.</summary>
@@ -172,17 +168,21 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private void RunBatches()
     {
         var rows = new List<int[]>();
-        while (TakeBatch(out var alone) is { } batch)
+        while (TakeBatch(out var alone, out var backlogged) is { } batch)
         {
             // Inputs of callers that went away since the batch was cut are not worth a padded row.
-            batch.RemoveAbandoned();
+            if (batch.RemoveAbandoned() is var dropped and > 0)
+            {
+                _metrics.RecordDroppedInputs(_modelId, dropped);
+            }
+
             if (batch.Items.Count > 0)
             {
-                RunBatch(batch, rows, alone && _loneRunner is not null ? _loneRunner : _runner);
+                RunBatch(batch, rows, alone && _loneRunner is not null ? _loneRunner : _runner, backlogged);
             }
             else
             {
-                EndPass(tokens: 0);
+                EndPass(measured: null, TimeSpan.Zero);
             }
         }
     }
@@ -190,9 +190,11 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     /// <summary>The next batch to run; waits while there is nothing. Null when the batcher is drained (or aborted). The
     /// caller owes one <see cref="EndPass"/> per batch.</summary>
     /// <param name="alone">No other batch of this model runs and nothing else waits.</param>
-    private Batch? TakeBatch(out bool alone)
+    /// <param name="backlogged">More work waits behind this batch: its pass shows the throughput of a model with a queue.</param>
+    private Batch? TakeBatch(out bool alone, out bool backlogged)
     {
         alone = false;
+        backlogged = false;
         lock (_gate)
         {
             while (true)
@@ -213,8 +215,8 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                     }
 
                     alone = _running == 0 && _scheduler.IsEmpty;
+                    backlogged = !_scheduler.IsEmpty;
                     _running++;
-                    _throughput.PassStarted(Stopwatch.GetTimestamp());
                     return next;
                 }
 
@@ -263,16 +265,20 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
 
     /// <summary>A batch taken by <see cref="TakeBatch"/> no longer runs. Called before its callers are completed, so a
     /// caller's next request already sees the model idle (and may get the lone-request runner).</summary>
-    private void EndPass(int tokens)
+    /// <param name="measured">A pass that succeeded with work waiting behind it, to measure the throughput by; else null.</param>
+    private void EndPass(Batch? measured, TimeSpan duration)
     {
         lock (_gate)
         {
             _running--;
-            _throughput.PassEnded(Stopwatch.GetTimestamp(), tokens);
+            if (measured is not null)
+            {
+                _throughput.PassFinished(measured.Tokens, duration);
+            }
         }
     }
 
-    private void RunBatch(Batch batch, List<int[]> rows, IBatchRunner runner)
+    private void RunBatch(Batch batch, List<int[]> rows, IBatchRunner runner, bool backlogged)
     {
         var started = Stopwatch.GetTimestamp();
         rows.Clear();
@@ -287,17 +293,26 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         var output = ArrayPool<float>.Shared.Rent(size);
         try
         {
+            Exception? failure = null;
             try
             {
                 runner.Run(rows, output.AsSpan(0, size));
             }
-            finally
+            catch (Exception ex)
             {
-                EndPass(batch.Tokens);
+                failure = ex;
             }
 
-            _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, Stopwatch.GetElapsedTime(started),
-                ReferenceEquals(runner, _loneRunner) ? "lone" : "shared");
+            var duration = Stopwatch.GetElapsedTime(started);
+            // The lone-request session runs only when nothing waits, so a backlogged pass is always a shared one.
+            EndPass(failure is null && backlogged ? batch : null, duration);
+            if (failure is not null)
+            {
+                FailBatch(batch, failure);
+                return;
+            }
+
+            _metrics.RecordBatch(_modelId, batch.Items.Count, batch.PaddedTokens, duration, ReferenceEquals(runner, _loneRunner) ? "lone" : "shared");
             for (var row = 0; row < batch.Items.Count; row++)
             {
                 var item = batch.Items[row];
@@ -305,18 +320,25 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
                 item.Job.MarkDone(1);
             }
         }
-        catch (Exception ex)
-        {
-            Log.BatchFailed(_logger, _modelId, batch.Items.Count, batch.MaxLength, ex);
-            var error = new EmbeddingException(EmbeddingErrorKind.Backend, $"Inference failed: {ex.Message}", innerException: ex);
-            foreach (var item in batch.Items)
-            {
-                item.Job.Fail(error);
-            }
-        }
         finally
         {
             ArrayPool<float>.Shared.Return(output);
+        }
+    }
+
+    /// <summary>Fails every request with an input in a batch whose pass threw, and takes their other waiting inputs out of
+    /// the queue (a failed request is answered; its other inputs are not worth a pass).</summary>
+    private void FailBatch(Batch batch, Exception failure)
+    {
+        Log.BatchFailed(_logger, _modelId, batch.Items.Count, batch.MaxLength, failure);
+        var error = new EmbeddingException(EmbeddingErrorKind.Backend, $"Inference failed: {failure.Message}", innerException: failure);
+        lock (_gate)
+        {
+            foreach (var item in batch.Items)
+            {
+                item.Job.Fail(error);
+                _scheduler.Withdraw(item.Job);
+            }
         }
     }
 
@@ -329,6 +351,3 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         public static partial void BatchFailed(ILogger logger, string modelId, int count, int length, Exception exception);
     }
 }
-
-/// <summary>A model's queue at one moment: inputs and tokens waiting, and the seconds they should take to run.</summary>
-public readonly record struct QueueSnapshot(int Inputs, long Tokens, double DrainSeconds);

@@ -52,8 +52,11 @@ internal sealed class EmbeddingJob
     /// <summary>The lowest index not yet put in a batch (<see cref="Inputs"/>.Length when none is left).</summary>
     public int FirstWaiting { get; private set; }
 
-    /// <summary>Taken out of its lane (its caller went away, or it failed): its waiting inputs no longer count.</summary>
-    public bool Withdrawn { get; set; }
+    /// <summary>Taken out of its lane (its caller went away, it failed, or the lane was emptied): its waiting inputs no
+    /// longer count.</summary>
+    public bool Withdrawn { get; private set; }
+
+    public void MarkWithdrawn() => Withdrawn = true;
 
     public bool IsWaiting(int index) => !_scheduled[index];
 
@@ -76,7 +79,8 @@ internal sealed class EmbeddingJob
     public Task<JobTimings> Completion => _completion.Task;
 
     /// <summary>When <paramref name="cancellationToken"/> fires, the job is cancelled and <paramref name="onAbandoned"/> runs
-    /// (on the cancelling thread), so its waiting inputs can leave the queue at once rather than when a runner next looks.</summary>
+    /// (on the cancelling thread), so its waiting inputs can leave the queue at once rather than when a runner next looks.
+    /// Called after the job is queued, so that <paramref name="onAbandoned"/> always finds it there.</summary>
     public void RegisterCancellation(CancellationToken cancellationToken, Action<EmbeddingJob> onAbandoned)
     {
         if (cancellationToken.CanBeCanceled)
@@ -89,6 +93,11 @@ internal sealed class EmbeddingJob
                     onAbandoned(job);
                 }
             }, (this, onAbandoned));
+            if (IsAbandoned)
+            {
+                // It ended before the registration was stored: nothing would remove it otherwise.
+                _cancellation.Unregister();
+            }
         }
     }
 
@@ -102,7 +111,9 @@ internal sealed class EmbeddingJob
         {
             var now = Stopwatch.GetTimestamp();
             var firstRun = Interlocked.Read(ref _firstRunTimestamp);
-            _cancellation.Dispose();
+            // Unregister, not Dispose: Dispose waits for a cancellation callback already running, which may be waiting
+            // for the batcher's lock held by this thread's caller.
+            _cancellation.Unregister();
             _completion.TrySetResult(new JobTimings(
                 Stopwatch.GetElapsedTime(EnqueuedTimestamp, firstRun),
                 Stopwatch.GetElapsedTime(firstRun, now)));
@@ -111,7 +122,7 @@ internal sealed class EmbeddingJob
 
     public void Fail(Exception exception)
     {
-        _cancellation.Dispose();
+        _cancellation.Unregister();
         _completion.TrySetException(exception);
     }
 }

@@ -7,7 +7,7 @@ namespace EmbeddingService.Inference.Batching;
 /// <para>
 /// The oldest input is in every batch the lane starts, so an input with <c>q</c> inputs of its lane waiting ahead of it
 /// is in one of the lane's next <c>q + 1</c> batches, whatever comes in after it: a newer input can ride along in a batch,
-/// never take an older one's place. Companions of similar length keep padding low, as a length-sorted window did.
+/// never take an older one's place. Companions of similar length keep padding low.
 /// </para>
 /// Not thread-safe: the batcher calls it under its lock.
 /// </summary>
@@ -40,7 +40,7 @@ internal sealed class LaneQueue(Action<int> onDropped)
             return;
         }
 
-        job.Withdrawn = true;
+        job.MarkWithdrawn();
         Inputs -= job.Waiting;
         Tokens -= job.WaitingTokens;
         if (job.Waiting > 0)
@@ -49,57 +49,85 @@ internal sealed class LaneQueue(Action<int> onDropped)
         }
     }
 
-    /// <summary>Withdraws every job whose caller went away without the batcher hearing of it yet (a failed job, or a
-    /// cancellation racing this call).</summary>
-    public void WithdrawAbandoned()
-    {
-        foreach (var job in _jobs)
-        {
-            if (job.IsAbandoned)
-            {
-                Withdraw(job);
-            }
-        }
-    }
-
-    /// <summary>Empties the lane (shutdown, planning failure) and returns the jobs that had inputs waiting.</summary>
+    /// <summary>Empties the lane (shutdown, a scheduling failure) and returns its jobs still in flight, to be failed.
+    /// They are marked withdrawn, so a cancellation arriving afterwards takes nothing from the emptied counts.</summary>
     public List<EmbeddingJob> Clear()
     {
-        var waiting = _jobs.FindAll(static job => !job.Withdrawn && job.Waiting > 0);
+        var inFlight = _jobs.FindAll(static job => !job.Withdrawn && !job.IsAbandoned);
+        foreach (var job in _jobs)
+        {
+            if (!job.Withdrawn)
+            {
+                job.MarkWithdrawn();
+            }
+        }
+
         _jobs.Clear();
         Inputs = 0;
         Tokens = 0;
-        return waiting;
+        return inFlight;
     }
 
-    /// <summary>The next batch: the oldest waiting input and its nearest neighbours in length. Call
-    /// <see cref="WithdrawAbandoned"/> first; then it returns a batch whenever the lane is not empty.</summary>
+    /// <summary>The next batch: the oldest waiting input and its nearest neighbours in length; null when the lane is empty.</summary>
     public Batch? TakeBatch(BatchingOptions options)
+    {
+        if (!PrepareWindow(options))
+        {
+            return null;
+        }
+
+        var anchor = _window.FindIndex(static c => c.Age == 0);
+        var batch = new Batch();
+        var (first, last) = Grow(anchor, anchor, 1, _window[anchor].Length, options.MaxBatchSize, options.MaxBatchTokens);
+        Take(batch, first, last);
+        return batch;
+    }
+
+    /// <summary>Adds inputs of this lane nearest in length to <paramref name="batch"/>'s longest, while the batch stays
+    /// within <see cref="BatchingOptions.MaxBatchSize"/> and <paramref name="maxTokens"/> padded tokens.</summary>
+    public void TopUp(Batch batch, BatchingOptions options, int maxTokens)
+    {
+        if (batch.Items.Count >= options.MaxBatchSize || !PrepareWindow(options))
+        {
+            return;
+        }
+
+        // An empty run at the place the batch's longest input would take in the sorted window.
+        var place = _window.FindIndex(c => c.Length > batch.MaxLength);
+        place = place < 0 ? _window.Count : place;
+        var (first, last) = Grow(place, place - 1, batch.Items.Count, batch.MaxLength, options.MaxBatchSize, maxTokens);
+        Take(batch, first, last);
+    }
+
+    /// <summary>Drops finished and withdrawn jobs and sorts the lane's oldest inputs by length (equal lengths in arrival
+    /// order); false when nothing waits.</summary>
+    private bool PrepareWindow(BatchingOptions options)
     {
         _jobs.RemoveAll(static job => job.Withdrawn || job.Waiting == 0);
         GatherWindow(options.WindowInputs);
         if (_window.Count == 0)
         {
-            return null;
+            // Waiting inputs that no window can reach would never run: fail loudly (the batcher fails what is queued).
+            return Inputs == 0 ? false : throw new InvalidOperationException($"{Inputs} inputs are counted as waiting but none can be scheduled.");
         }
 
-        // Stable by construction: equal lengths keep arrival order (Age), so the anchor is the first of its length.
         _window.Sort(static (a, b) => a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.Age.CompareTo(b.Age));
-        var anchor = _window.FindIndex(static c => c.Age == 0);
-        var (first, last) = GrowAround(anchor, options);
+        return true;
+    }
 
-        var batch = new Batch();
+    /// <summary>Moves the window's inputs <paramref name="first"/>..<paramref name="last"/> into the batch and out of the lane.</summary>
+    private void Take(Batch batch, int first, int last)
+    {
         for (var i = first; i <= last; i++)
         {
             var item = _window[i].Item;
             batch.Add(item);
             item.Job.MarkScheduled(item.Index);
+            Inputs--;
+            Tokens -= item.Length;
         }
 
-        Inputs -= batch.Items.Count;
-        Tokens -= batch.Tokens;
         _window.Clear();
-        return batch;
     }
 
     /// <summary>The lane's oldest waiting inputs, in arrival order (Age 0 is the oldest).</summary>
@@ -124,26 +152,26 @@ internal sealed class LaneQueue(Action<int> onDropped)
     }
 
     /// <summary>
-    /// Grows a run of the length-sorted window around the anchor, one input at a time, taking the neighbour that adds the
-    /// fewest padded tokens: a shorter one is padded up to the run's longest, a longer one pads every row already in. Stops
-    /// at the batch size, or when neither neighbour fits the token budget (an input over the budget runs alone).
+    /// Grows the run <paramref name="first"/>..<paramref name="last"/> of the length-sorted window (inclusive; empty when
+    /// last &lt; first) one input at a time, taking the neighbour that adds the fewest padded tokens to a batch of
+    /// <paramref name="count"/> inputs padded to <paramref name="longest"/>: a shorter one is padded up to the longest, a
+    /// longer one pads every row already in. Stops at <paramref name="maxSize"/> inputs, or when neither neighbour fits
+    /// <paramref name="maxTokens"/> (so an input over the budget runs alone).
     /// </summary>
-    private (int First, int Last) GrowAround(int anchor, BatchingOptions options)
+    private (int First, int Last) Grow(int first, int last, int count, int longest, int maxSize, int maxTokens)
     {
-        int first = anchor, last = anchor;
-        var longest = _window[anchor].Length;
-        for (var count = 1; count < options.MaxBatchSize; count++)
+        for (; count < maxSize; count++)
         {
             var shorterWaste = long.MaxValue;
-            if (first > 0 && (long)longest * (count + 1) <= options.MaxBatchTokens)
+            if (first > 0 && (long)Math.Max(longest, _window[first - 1].Length) * (count + 1) <= maxTokens)
             {
                 shorterWaste = longest - _window[first - 1].Length;
             }
 
             var longerWaste = long.MaxValue;
-            if (last < _window.Count - 1 && (long)_window[last + 1].Length * (count + 1) <= options.MaxBatchTokens)
+            if (last < _window.Count - 1 && (long)Math.Max(longest, _window[last + 1].Length) * (count + 1) <= maxTokens)
             {
-                longerWaste = (long)(_window[last + 1].Length - longest) * count;
+                longerWaste = (long)Math.Max(0, _window[last + 1].Length - longest) * count;
             }
 
             if (shorterWaste == long.MaxValue && longerWaste == long.MaxValue)
@@ -153,7 +181,7 @@ internal sealed class LaneQueue(Action<int> onDropped)
 
             if (longerWaste <= shorterWaste)
             {
-                longest = _window[++last].Length;
+                longest = Math.Max(longest, _window[++last].Length);
             }
             else
             {

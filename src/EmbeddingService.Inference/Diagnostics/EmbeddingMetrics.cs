@@ -36,7 +36,7 @@ public sealed class EmbeddingMetrics
         s_inputs = s_meter.CreateCounter<long>("embedding.inputs", "{input}", "Inputs embedded.");
         s_tokens = s_meter.CreateCounter<long>("embedding.tokens", "{token}", "Tokens embedded (special tokens included, before padding).");
         s_rejections = s_meter.CreateCounter<long>("embedding.rejections", "{request}", "Requests answered with an error, by reason.");
-        s_droppedInputs = s_meter.CreateCounter<long>("embedding.dropped.inputs", "{input}", "Queued inputs skipped because their caller went away or timed out.");
+        s_droppedInputs = s_meter.CreateCounter<long>("embedding.dropped.inputs", "{input}", "Queued inputs skipped because their caller went away or timed out, or their request failed.");
         s_batchSize = s_meter.CreateHistogram<int>("embedding.batch.size", "{input}", "Inputs per forward pass.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         s_batchTokens = s_meter.CreateHistogram<int>("embedding.batch.tokens", "{token}", "Padded tokens per forward pass.",

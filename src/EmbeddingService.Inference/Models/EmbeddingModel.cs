@@ -28,9 +28,6 @@ public sealed class EmbeddingModel : IAsyncDisposable
 
     internal DynamicBatcher Batcher { get; }
 
-    /// <summary>Inputs of this model waiting for a batch.</summary>
-    public int QueuedInputs => Batcher.QueuedInputs;
-
     /// <summary>This model's queue: inputs and tokens waiting, and the estimated seconds to run them.</summary>
     public QueueSnapshot Queue => Batcher.Snapshot();
 

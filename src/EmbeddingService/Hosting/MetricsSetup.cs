@@ -7,7 +7,7 @@ namespace EmbeddingService.Hosting;
 /// Prometheus metrics at <c>/metrics</c> through OpenTelemetry's exporter. Chosen over prometheus-net because it keeps
 /// System.Diagnostics.Metrics types as they are (counters stay counters, histograms keep their bucket advice), while
 /// prometheus-net's meter adapter turns counters into gauges. Exported meters: ours (<c>EmbeddingService</c>: inputs, tokens,
-/// queue depth, batch size and tokens, tokenization/queue/inference time, rejections by reason) and ASP.NET Core's own
+/// the queue (inputs, tokens, drain seconds), batch size and tokens, tokenization/queue/inference time, rejections by reason) and ASP.NET Core's own
 /// (<c>http.server.request.duration</c> by route and status, active requests, Kestrel connections).
 /// </summary>
 internal static class MetricsSetup

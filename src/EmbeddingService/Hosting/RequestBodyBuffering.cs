@@ -26,7 +26,12 @@ namespace EmbeddingService.Hosting;
 /// </summary>
 internal static class RequestBodyBuffering
 {
+    /// <summary>The first buffer when the body's length is unknown.</summary>
     private const int FirstBufferBytes = 4096;
+
+    /// <summary>The largest first buffer: memory is taken as bytes arrive, not as a client declares them (a slow client
+    /// declaring 2 MB would otherwise hold 2 MB from its first byte).</summary>
+    private const int MaxFirstBufferBytes = 64 * 1024;
 
     public static IApplicationBuilder UseRequestBodyBuffering(this IApplicationBuilder app) => app.Use(BufferAsync);
 
@@ -41,7 +46,8 @@ internal static class RequestBodyBuffering
         // One byte over the limit fits, so a body of exactly the limit ends with room to spare and one over it is caught.
         var limit = context.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxRequestBodyBytes;
         var capacity = (int)Math.Min(limit + 1, Array.MaxLength);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp((context.Request.ContentLength ?? FirstBufferBytes) + 1, 1, capacity));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp((context.Request.ContentLength ?? FirstBufferBytes) + 1, 1, Math.Min(capacity, MaxFirstBufferBytes)));
+        var original = context.Request.Body;
         try
         {
             var length = 0;
@@ -77,6 +83,8 @@ internal static class RequestBodyBuffering
         }
         finally
         {
+            // Nothing may read the pooled buffer once it is back in the pool.
+            context.Request.Body = original;
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }

@@ -117,6 +117,26 @@ public sealed class BatchSchedulerTests
         Assert.Equal("IIIBIIIBIB", string.Concat(order));
     }
 
+    [Theory]
+    [InlineData(64, "20,19,21")] // the query (20 tokens) with the two bulk inputs nearest its length: 3 × 21 = 63 <= 64
+    [InlineData(40, "20,19")] // 2 × 20 = 40; a third would pad to 60
+    [InlineData(0, "20")] // off: queries run with queries only
+    public void A_query_batch_takes_bulk_inputs_of_its_length_along_up_to_its_token_budget(int interactiveBatchTokens, string expected)
+    {
+        var options = new BatchingOptions { MaxBatchSize = 4, MaxBatchTokens = 128, InteractiveBatchTokens = interactiveBatchTokens };
+        var scheduler = new BatchScheduler(options, static _ => { });
+        var bulk = Job(options, 90, 19, 5, 21, 60, 40, 40);
+        scheduler.Add(bulk);
+        scheduler.Add(Job(options, 20));
+
+        var batch = scheduler.TakeNext()!;
+
+        Assert.Equal(expected, string.Join(',', batch.Items.Select(static i => i.Length)));
+        Assert.Equal(7 + 1 - batch.Items.Count, scheduler.Inputs);
+        // The bulk lane's own next batch still starts from its oldest input.
+        Assert.Equal(90, scheduler.TakeNext()!.Items[0].Length);
+    }
+
     [Fact]
     public void The_queue_counts_inputs_and_tokens_and_a_withdrawn_job_leaves_them_at_once()
     {

@@ -74,13 +74,13 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
-    public async Task Batches_with_more_of_their_window_waiting_behind_them_go_to_the_shared_runner()
+    public async Task Batches_with_more_work_waiting_behind_them_go_to_the_shared_runner()
     {
         var shared = new FakeBatchRunner();
         var lone = new FakeBatchRunner();
         await using var batcher = CreateBatcher(shared, new BatchingOptions { MaxBatchSize = 2 }, runners: 1, loneRunner: lone);
 
-        // Five inputs plan three batches at once: the first two have company waiting; the last one runs alone.
+        // Five inputs make three batches: the first two have company waiting; the last one runs alone.
         await batcher.EmbedAsync(Inputs(1, 2, 3, 4, 5), TestContext.Current.CancellationToken).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
 
         Assert.Equal(2, shared.Batches.Count);
@@ -167,7 +167,7 @@ public sealed class DynamicBatcherTests
         await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxQueuedInputs = 4, MaxBatchSize = 1 }, seedTokensPerSecond: 10);
         var running = batcher.EmbedAsync(Inputs(1), TestContext.Current.CancellationToken);
         await runner.Started.WaitAsync(s_timeout, TestContext.Current.CancellationToken);
-        Assert.Equal(0, batcher.QueuedInputs);
+        Assert.Equal(0, batcher.Snapshot().Inputs);
 
         // 6 + 7 + 8 + 9 = 30 tokens queued: 3 s at 10 tokens per second.
         var accepted = batcher.EmbedAsync(Inputs(3, 4, 5, 6), TestContext.Current.CancellationToken);
@@ -184,14 +184,29 @@ public sealed class DynamicBatcherTests
         Assert.Equal(new QueueSnapshot(0, 0, 0), batcher.Snapshot());
     }
 
-    [Theory]
-    [InlineData(0, 1)]
-    [InlineData(0.2, 1)]
-    [InlineData(1.0, 1)]
-    [InlineData(1.01, 2)]
-    [InlineData(17.5, 18)]
-    public void Retry_after_is_the_drain_time_rounded_up_to_whole_seconds_and_at_least_one(double drainSeconds, int expected) =>
-        Assert.Equal(TimeSpan.FromSeconds(expected), DynamicBatcher.RetryAfter(drainSeconds));
+    [Fact]
+    public async Task Bulk_requests_fill_three_quarters_of_the_queue_and_the_rest_stays_free_for_queries()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxQueuedInputs = 8, MaxBatchSize = 2 });
+        var cancellation = TestContext.Current.CancellationToken;
+        var running = batcher.EmbedAsync(Inputs(1), cancellation);
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+
+        // Bulk (more than one batch's worth) may fill 6 of the 8 places.
+        var bulk = batcher.EmbedAsync(Inputs(10, 11, 12, 13, 14, 15), cancellation);
+        var refused = await Assert.ThrowsAsync<EmbeddingException>(() => batcher.EmbedAsync(Inputs(20, 21, 22), cancellation));
+        Assert.Equal(EmbeddingErrorKind.Overloaded, refused.Kind);
+        Assert.Contains("6 of the 8", refused.Message, StringComparison.Ordinal);
+
+        // Queries still get in, up to the whole queue.
+        var queries = new[] { batcher.EmbedAsync(Inputs(30, 31), cancellation) };
+        Assert.Equal(8, batcher.Snapshot().Inputs);
+        await Assert.ThrowsAsync<EmbeddingException>(() => batcher.EmbedAsync(Inputs(40), cancellation));
+
+        runner.Release(100);
+        await Task.WhenAll(queries.Append(bulk).Append(running)).WaitAsync(s_timeout, cancellation);
+    }
 
     [Fact]
     public async Task A_caller_that_goes_away_leaves_the_queue_at_once_and_frees_its_room()
@@ -203,11 +218,11 @@ public sealed class DynamicBatcherTests
 
         using var cancel = new CancellationTokenSource();
         var leaving = batcher.EmbedAsync(Inputs(3, 4, 5, 6), cancel.Token);
-        Assert.Equal(4, batcher.QueuedInputs);
+        Assert.Equal(4, batcher.Snapshot().Inputs);
         await cancel.CancelAsync();
 
         // No runner has looked at the queue since (it is held): the room is free already.
-        Assert.Equal(0, batcher.QueuedInputs);
+        Assert.Equal(0, batcher.Snapshot().Inputs);
         var next = batcher.EmbedAsync(Inputs(7, 8, 9, 10), TestContext.Current.CancellationToken);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving.WaitAsync(s_timeout, TestContext.Current.CancellationToken));
         runner.Release(100);
@@ -232,7 +247,7 @@ public sealed class DynamicBatcherTests
         await Task.WhenAll(running, after).WaitAsync(s_timeout, TestContext.Current.CancellationToken);
 
         Assert.DoesNotContain(runner.Batches.SelectMany(static b => b), row => row[1] is 42 or 43 or 44);
-        Assert.Equal(0, batcher.QueuedInputs);
+        Assert.Equal(0, batcher.Snapshot().Inputs);
     }
 
     [Fact]

@@ -26,8 +26,9 @@ internal sealed record GiveUp(int Pick) : ScriptStep;
 /// never match, callers that give up, in any interleaving with batch starts.</summary>
 internal static class SchedulingScripts
 {
-    /// <summary>Small limits, so that few steps reach every case: batches of up to 4 inputs and 64 padded tokens, requests of
-    /// 1 to 120 inputs of 3 to 40 tokens (a request of up to 4 short inputs is interactive, a 40-token pair is not).</summary>
+    /// <summary>Small limits, so that few steps reach every case: batches of up to 4 inputs and 64 padded tokens (32 for an
+    /// interactive batch taking bulk inputs along), requests of 1 to 120 inputs of 3 to 40 tokens (a request of up to 4
+    /// short inputs is interactive, a 40-token pair is not).</summary>
     public static BatchingOptions Options(int interactiveBatchesPerBulkBatch) => new()
     {
         MaxBatchSize = 4,
@@ -35,6 +36,8 @@ internal static class SchedulingScripts
         WindowInputs = 16,
         MaxQueuedInputs = 100_000,
         InteractiveBatchesPerBulkBatch = interactiveBatchesPerBulkBatch,
+        // Interactive batches take bulk inputs along: the bound must hold with them.
+        InteractiveBatchTokens = 32,
     };
 
     public static Arbitrary<ScriptStep[]> Steps(int maxSteps, bool shrink)
@@ -78,6 +81,9 @@ internal sealed class StartBoundOracle(BatchingOptions options)
     /// <summary>Inputs queued, not started, and whose caller has not given up.</summary>
     public int Waiting => _inputs.Values.Count(static i => i.StartedIn == 0 && !i.GaveUp);
 
+    /// <summary>Tokens of the <see cref="Waiting"/> inputs.</summary>
+    public long WaitingTokens => _inputs.Values.Where(static i => i.StartedIn == 0 && !i.GaveUp).Sum(static i => (long)i.Length);
+
     /// <summary>The bound for an input that had <paramref name="ahead"/> inputs of its lane waiting ahead of it.</summary>
     public long Bound(RequestLane lane, int ahead)
     {
@@ -86,12 +92,12 @@ internal sealed class StartBoundOracle(BatchingOptions options)
         return lane == RequestLane.Interactive ? q + (q + r - 1) / r : q * (r + 1);
     }
 
-    public void Queued(int request, int inputs, RequestLane lane)
+    public void Queued(int request, int[] lengths, RequestLane lane)
     {
         var ahead = _inputs.Values.Count(i => i.Lane == lane && i.StartedIn == 0 && !i.GaveUp);
-        for (var index = 0; index < inputs; index++)
+        for (var index = 0; index < lengths.Length; index++)
         {
-            _inputs.Add((request, index), new TrackedInput(lane, _batchesStarted, ahead + index));
+            _inputs.Add((request, index), new TrackedInput(lane, lengths[index], _batchesStarted, ahead + index));
         }
     }
 
@@ -129,9 +135,11 @@ internal sealed class StartBoundOracle(BatchingOptions options)
 
     public bool IsWaiting(int request) => _inputs.Any(pair => pair.Key.Request == request && pair.Value.StartedIn == 0 && !pair.Value.GaveUp);
 
-    private sealed class TrackedInput(RequestLane lane, int queuedAfter, int ahead)
+    private sealed class TrackedInput(RequestLane lane, int length, int queuedAfter, int ahead)
     {
         public RequestLane Lane { get; } = lane;
+
+        public int Length { get; } = length;
 
         /// <summary>Batches started before it was queued.</summary>
         public int QueuedAfter { get; } = queuedAfter;

@@ -38,7 +38,7 @@ public sealed class StarvationBoundTests
     }
 
     [Fact]
-    public void The_stated_bounds_are_the_ones_the_readme_gives()
+    public void The_oracle_checks_the_bounds_the_scheduler_states()
     {
         var oracle = new StartBoundOracle(new BatchingOptions { InteractiveBatchesPerBulkBatch = 3 });
 
@@ -70,7 +70,7 @@ public sealed class StarvationBoundTests
                     var cancel = new CancellationTokenSource();
                     requests.Add(job, request);
                     callers.Add((request, cancel));
-                    oracle.Queued(request, inputs.Length, job.Lane);
+                    oracle.Queued(request, arrive.Lengths, job.Lane);
                     scheduler.Add(job);
                     job.RegisterCancellation(cancel.Token, scheduler.Withdraw);
                     break;
@@ -82,6 +82,10 @@ public sealed class StarvationBoundTests
                     leaving.Cancel.Cancel();
                     break;
             }
+
+            // The queue's own counts agree with the outside view after every step, so no drift can hide.
+            Assert.Equal(oracle.Waiting, scheduler.Inputs);
+            Assert.Equal(oracle.WaitingTokens, scheduler.Tokens);
         }
 
         while (scheduler.TakeNext() is { } rest)
@@ -153,7 +157,7 @@ public sealed class StarvationBoundTests
                     var inputs = Inputs(request, arrive.Lengths);
                     var cancel = new CancellationTokenSource();
                     _callers.Add((request, cancel));
-                    _oracle.Queued(request, inputs.Length, RequestLanes.Of(inputs, options));
+                    _oracle.Queued(request, arrive.Lengths, RequestLanes.Of(inputs, options));
                     _embeddings.Add((request, inputs.Length, batcher.EmbedAsync(inputs, cancel.Token)));
                     if (!_running)
                     {
@@ -180,7 +184,7 @@ public sealed class StarvationBoundTests
             }
 
             _oracle.AssertAllStarted();
-            Assert.Equal(0, batcher.QueuedInputs);
+            Assert.Equal(0, batcher.Snapshot().Inputs);
             foreach (var (request, count, task) in _embeddings)
             {
                 if (_callers[request].Cancel.IsCancellationRequested)

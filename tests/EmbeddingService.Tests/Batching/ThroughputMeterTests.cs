@@ -1,17 +1,14 @@
-using System.Diagnostics;
 using EmbeddingService.Inference.Batching;
 
 namespace EmbeddingService.Tests.Batching;
 
-/// <summary>The drain estimate's rate, on a clock the test drives.</summary>
+/// <summary>The drain estimate's rate: runners × the tokens per second of the passes measured.</summary>
 public sealed class ThroughputMeterTests
 {
-    private static long At(double seconds) => (long)(seconds * Stopwatch.Frequency);
-
     [Fact]
-    public void Before_any_pass_it_runs_at_the_seed()
+    public void Before_any_pass_it_runs_at_the_seed_times_the_runners()
     {
-        var meter = new ThroughputMeter(seedTokensPerSecond: 400);
+        var meter = new ThroughputMeter(seedTokensPerSecond: 200, runners: 2);
 
         Assert.Equal(400, meter.TokensPerSecond, 6);
         Assert.Equal(2.5, meter.DrainSeconds(1000), 6);
@@ -19,35 +16,27 @@ public sealed class ThroughputMeterTests
     }
 
     [Fact]
-    public void It_counts_only_the_time_a_pass_runs_and_overlapping_passes_add_up()
+    public void Each_runner_adds_the_rate_of_its_passes()
     {
-        var meter = new ThroughputMeter(seedTokensPerSecond: 1);
+        var meter = new ThroughputMeter(seedTokensPerSecond: 1, runners: 2);
 
-        // Two passes of 1,000 tokens overlap for a second (1 busy second), then 8 idle seconds, then one of 1,000 in 1 s.
-        meter.PassStarted(At(10));
-        meter.PassStarted(At(10));
-        meter.PassEnded(At(11), 1000);
-        meter.PassEnded(At(11), 1000);
-        meter.PassStarted(At(19));
-        meter.PassEnded(At(20), 1000);
+        meter.PassFinished(1000, TimeSpan.FromSeconds(1));
+        meter.PassFinished(3000, TimeSpan.FromSeconds(2));
 
-        // 3,000 tokens (+ the seed's 0.5) in 2 busy seconds (+ the seed's 0.5): the idle seconds do not count.
-        Assert.Equal(3000.5 / 2.5, meter.TokensPerSecond, 6);
+        // (4,000 tokens + the seed's 0.5) in (3 s + the seed's 0.5) per runner, two runners side by side.
+        Assert.Equal(2 * 4000.5 / 3.5, meter.TokensPerSecond, 6);
     }
 
     [Fact]
     public void It_follows_a_change_of_speed()
     {
-        var meter = new ThroughputMeter(seedTokensPerSecond: 5000);
-        var now = 0.0;
+        var meter = new ThroughputMeter(seedTokensPerSecond: 5000, runners: 1);
         for (var pass = 0; pass < 200; pass++)
         {
-            meter.PassStarted(At(now));
-            now += 0.5;
-            meter.PassEnded(At(now), 50); // 100 tokens per second now
+            meter.PassFinished(50, TimeSpan.FromSeconds(0.5)); // 100 tokens per second now
         }
 
-        // 100 busy seconds at 100 tokens per second, ten times the fading time: the seed of 5,000 has faded out.
+        // 100 s of passes at 100 tokens per second, ten times the fading time: the seed of 5,000 has faded out.
         Assert.InRange(meter.TokensPerSecond, 99, 101);
     }
 }

@@ -76,7 +76,7 @@ public sealed class OverloadTests
         Assert.Equal(2, runner.Batches.Count);
         // ...and its place in the queue is given back once a runner looks at the queue again.
         var model = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>().Get(null);
-        Assert.True(SpinWait.SpinUntil(() => model.QueuedInputs == 0, TimeSpan.FromSeconds(30)));
+        Assert.True(SpinWait.SpinUntil(() => model.Queue.Inputs == 0, TimeSpan.FromSeconds(30)));
         Assert.Equal(2, runner.Batches.Count);
     }
 
@@ -155,4 +155,13 @@ public sealed class OverloadTests
         Assert.Equal(EmbeddingService.Inference.Models.ModelCatalogState.Stopping, catalog.State);
         Assert.Equal(2, catalog.Models.Count);
     }
+
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(0.2, 1)]
+    [InlineData(1.0, 1)]
+    [InlineData(1.01, 2)]
+    [InlineData(17.5, 18)]
+    public void Retry_after_is_the_wait_rounded_up_to_whole_seconds_and_at_least_one(double seconds, int expected) =>
+        Assert.Equal(expected, EmbeddingService.Api.Errors.ApiErrorWriter.RetryAfterSeconds(TimeSpan.FromSeconds(seconds)));
 }

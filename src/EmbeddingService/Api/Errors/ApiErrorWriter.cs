@@ -13,6 +13,9 @@ internal static class ApiErrorWriter
     private static JsonSerializerOptions JsonOptionsOf(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
 
+    /// <summary><c>Retry-After</c> takes whole seconds: the wait rounded up, and at least 1 (0 would invite an immediate retry).</summary>
+    public static int RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+
     public static Task WriteAsync(HttpContext context, ApiError error)
     {
         var surface = ApiSurfaces.Of(context);
@@ -21,7 +24,7 @@ internal static class ApiErrorWriter
         response.StatusCode = ApiErrors.StatusOf(error, surface);
         if (error.RetryAfter is { } retryAfter)
         {
-            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            response.Headers.RetryAfter = RetryAfterSeconds(retryAfter).ToString(CultureInfo.InvariantCulture);
         }
 
         // Not RequestAborted: on a request timeout that token is already cancelled, and the error body must still go out.
