@@ -56,10 +56,7 @@ internal sealed class LaneQueue(Action<int> onDropped)
         var inFlight = _jobs.FindAll(static job => !job.Withdrawn && !job.IsAbandoned);
         foreach (var job in _jobs)
         {
-            if (!job.Withdrawn)
-            {
-                job.MarkWithdrawn();
-            }
+            job.MarkWithdrawn();
         }
 
         _jobs.Clear();
