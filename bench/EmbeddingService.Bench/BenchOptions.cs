@@ -68,8 +68,10 @@ internal sealed record BenchOptions
 
     /// <summary>Rounds of the interactive-under-bulk level, each a bulk window alone and one with the one-sentence caller
     /// (<see cref="BulkWindowSeconds"/> each), in turn: alone first, then with the caller first, so two rounds cancel a
-    /// steady drift in the machine's speed. About 1.3 minutes in all (25 s with <c>--quick</c>).</summary>
-    public int InteractiveRounds => Quick ? 1 : 2;
+    /// steady drift in the machine's speed. With 2 rounds single rounds of the bulk ratio ranged 0.81-0.91 and the sum
+    /// 0.84-0.89 in four runs of unchanged code (2026-12-02): 4 halve the spread of a mean as 1/√n would. About 2.5
+    /// minutes in all (25 s with <c>--quick</c>).</summary>
+    public int InteractiveRounds => Quick ? 1 : 4;
 
     /// <summary>Seconds of one bulk window of the interactive-under-bulk level (after its lead-in). A request of 32 mixed
     /// texts takes ~1.5 s and they finish in bursts: in a 4-s window each connection finished about two, and the count

@@ -59,7 +59,7 @@ internal static class InteractiveUnderBulk
         List<LoadResult> idle = [], underBulk = [], alone = [], withCaller = [];
 
         Task<LoadResult> CallerWindow(string name, double leadIn, double seconds) =>
-            caller.RunAsync(name, 1, 1, bodies.ShortBlock(), leadIn, seconds, service);
+            caller.RunAsync(name, 1, 1, bodies.ShortBlock(LoadBodies.CallerBlockSize), leadIn, seconds, service);
         Task<LoadResult> BulkWindow(string name, double leadIn) =>
             bulkDriver.RunAsync(name, ServiceLoad.MixedConnections, ServiceLoad.MixedPerRequest, bodies.Mixed, leadIn, options.BulkWindowSeconds, service);
 

@@ -7,15 +7,20 @@ namespace EmbeddingService.Bench;
 /// </summary>
 internal sealed class LoadBodies(Workloads workloads, string model)
 {
-    private int _nextBlock;
+    /// <summary>Short-text indices a one-connection caller window may read: it sends a few hundred requests a second
+    /// for at most ~15 s, far fewer than a block of <see cref="Workloads.ShortBlockSize"/>.</summary>
+    public const long CallerBlockSize = 10_000;
 
-    /// <summary>Bodies of one short text each, from the next block of indices no other load run reads.</summary>
-    public Func<long, byte[]> ShortBlock()
+    private long _nextIndex;
+
+    /// <summary>Bodies of one short text each, from the next <paramref name="size"/> indices, which no other load run reads.</summary>
+    public Func<long, byte[]> ShortBlock(long size = Workloads.ShortBlockSize)
     {
-        var first = _nextBlock++ * Workloads.ShortBlockSize;
-        return i => i < Workloads.ShortBlockSize
+        var first = _nextIndex;
+        _nextIndex += size;
+        return i => i < size
             ? RequestBodies.Embed([workloads.Short(first + i)], model)
-            : throw new InvalidOperationException($"A load run asked for more than {Workloads.ShortBlockSize} short texts.");
+            : throw new InvalidOperationException($"A load run asked for more than {size} short texts.");
     }
 
     /// <summary>Request <paramref name="i"/> of a mixed-length load: the mixed texts from <c>i × 32</c> on, wrapping.</summary>
