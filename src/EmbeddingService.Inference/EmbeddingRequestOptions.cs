@@ -11,8 +11,8 @@ public sealed record EmbeddingRequestOptions
     /// <summary>L2-normalize each vector (after cutting it to <see cref="Dimensions"/>).</summary>
     public bool Normalize { get; init; } = true;
 
-    /// <summary>Truncate over-long inputs; when false they are a validation error.</summary>
-    public bool Truncate { get; init; } = true;
+    /// <summary>What to do with an input longer than the model's limit.</summary>
+    public LongInputPolicy LongInput { get; init; } = LongInputPolicy.Truncate;
 
     public TruncationDirection TruncationDirection { get; init; } = TruncationDirection.Right;
 
@@ -21,4 +21,11 @@ public sealed record EmbeddingRequestOptions
 
     /// <summary>Keep only the first N components (Matryoshka style); null keeps them all.</summary>
     public int? Dimensions { get; init; }
+
+    /// <summary>The most model inputs (chunks) the request may run: long inputs under <see cref="LongInputPolicy.Mean"/>
+    /// and <c>/embed_chunks</c> documents count each chunk. Null: no bound.</summary>
+    public NamedLimit? MaxChunks { get; init; }
+
+    /// <summary>The most tokens (special tokens included) the request may run. Null: no bound.</summary>
+    public NamedLimit? MaxTokens { get; init; }
 }

@@ -86,8 +86,23 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     /// <exception cref="EmbeddingException">The queue is full, or the batcher is shutting down.</exception>
     public async Task<(float[] Vectors, JobTimings Timings)> EmbedAsync(TokenizedInput[] inputs, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         var job = new EmbeddingJob(inputs, _runner.Dimensions, RequestLanes.Of(inputs, _options));
+        var timings = await RunJobAsync(job, cancellationToken).ConfigureAwait(false);
+        return (job.Output, timings);
+    }
+
+    /// <summary>Like <see cref="EmbedAsync"/>, but answers each input's token vectors (<c>length × dimensions</c>), unpooled.</summary>
+    public async Task<(float[][] TokenVectors, JobTimings Timings)> EmbedTokensAsync(TokenizedInput[] inputs, CancellationToken cancellationToken)
+    {
+        var job = new EmbeddingJob(inputs, _runner.Dimensions, RequestLanes.Of(inputs, _options), tokenVectors: true);
+        var timings = await RunJobAsync(job, cancellationToken).ConfigureAwait(false);
+        return (job.TokenOutputs!, timings);
+    }
+
+    private async Task<JobTimings> RunJobAsync(EmbeddingJob job, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var inputs = job.Inputs;
         lock (_gate)
         {
             if (_completing)
@@ -116,8 +131,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
 
         job.RegisterCancellation(cancellationToken, _withdraw);
-        var timings = await job.Completion.ConfigureAwait(false);
-        return (job.Output, timings);
+        return await job.Completion.ConfigureAwait(false);
     }
 
     /// <summary>The share of <see cref="BatchingOptions.MaxQueuedInputs"/> that bulk requests may fill: the rest stays
@@ -168,6 +182,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     private void RunBatches()
     {
         var rows = new List<int[]>();
+        var tokenRows = new List<float[]?>();
         while (TakeBatch(out var alone, out var backlogged) is { } batch)
         {
             // Inputs of callers that went away since the batch was cut are not worth a padded row.
@@ -178,7 +193,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
 
             if (batch.Items.Count > 0)
             {
-                RunBatch(batch, rows, alone && _loneRunner is not null ? _loneRunner : _runner, backlogged);
+                RunBatch(batch, rows, tokenRows, alone && _loneRunner is not null ? _loneRunner : _runner, backlogged);
             }
             else
             {
@@ -278,14 +293,19 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
     }
 
-    private void RunBatch(Batch batch, List<int[]> rows, IBatchRunner runner, bool backlogged)
+    private void RunBatch(Batch batch, List<int[]> rows, List<float[]?> tokenRows, IBatchRunner runner, bool backlogged)
     {
         var started = Stopwatch.GetTimestamp();
         rows.Clear();
+        tokenRows.Clear();
+        var wantsTokens = false;
         foreach (var item in batch.Items)
         {
             item.Job.MarkRunning(started);
             rows.Add(item.Job.Inputs[item.Index].Ids);
+            var tokens = item.Job.TokenOutputs?[item.Index];
+            tokenRows.Add(tokens);
+            wantsTokens |= tokens is not null;
         }
 
         var dimensions = _runner.Dimensions;
@@ -296,7 +316,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
             Exception? failure = null;
             try
             {
-                runner.Run(rows, output.AsSpan(0, size));
+                runner.Run(rows, output.AsSpan(0, size), wantsTokens ? tokenRows : null);
             }
             catch (Exception ex)
             {

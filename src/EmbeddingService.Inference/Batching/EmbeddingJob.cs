@@ -16,11 +16,13 @@ internal sealed class EmbeddingJob
     private long _firstRunTimestamp;
     private CancellationTokenRegistration _cancellation;
 
-    public EmbeddingJob(TokenizedInput[] inputs, int dimensions, RequestLane lane)
+    /// <param name="tokenVectors">Keep each input's token vectors too (<see cref="TokenOutputs"/>).</param>
+    public EmbeddingJob(TokenizedInput[] inputs, int dimensions, RequestLane lane, bool tokenVectors = false)
     {
         Inputs = inputs;
         Lane = lane;
         Output = new float[inputs.Length * dimensions];
+        TokenOutputs = tokenVectors ? Array.ConvertAll(inputs, input => new float[input.Length * dimensions]) : null;
         _scheduled = new bool[inputs.Length];
         _pending = inputs.Length;
         Waiting = inputs.Length;
@@ -38,6 +40,9 @@ internal sealed class EmbeddingJob
 
     /// <summary>Pooled vectors, <c>Inputs.Length × dimensions</c>, filled by the runners.</summary>
     public float[] Output { get; }
+
+    /// <summary>Per input, its token vectors (<c>length × dimensions</c>), when the job asked for them; else null.</summary>
+    public float[][]? TokenOutputs { get; }
 
     public long EnqueuedTimestamp { get; }
 

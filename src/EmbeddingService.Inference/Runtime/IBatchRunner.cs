@@ -11,5 +11,7 @@ public interface IBatchRunner
 
     /// <summary>Runs <paramref name="inputs"/> (token ids with special tokens) and fills
     /// <paramref name="output"/> with <c>inputs.Count × Dimensions</c> floats, row by row.</summary>
-    void Run(IReadOnlyList<int[]> inputs, Span<float> output);
+    /// <param name="tokenOutputs">Null, or one entry per row: null, or an array of <c>inputs[row].Length × Dimensions</c>
+    /// floats that receives that row's token vectors, unpooled (for <c>/embed_all</c>).</param>
+    void Run(IReadOnlyList<int[]> inputs, Span<float> output, IReadOnlyList<float[]?>? tokenOutputs = null);
 }

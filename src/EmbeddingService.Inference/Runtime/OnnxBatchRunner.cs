@@ -110,7 +110,7 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
         return sessionOptions;
     }
 
-    public void Run(IReadOnlyList<int[]> inputs, Span<float> output)
+    public void Run(IReadOnlyList<int[]> inputs, Span<float> output, IReadOnlyList<float[]?>? tokenOutputs = null)
     {
         var batch = inputs.Count;
         var length = 0;
@@ -155,7 +155,12 @@ public sealed class OnnxBatchRunner : IBatchRunner, IDisposable
             var rowSize = length * Dimensions;
             for (var row = 0; row < batch; row++)
             {
-                Pooling.Pool(_pooling, hidden.Slice(row * rowSize, rowSize), inputs[row].Length, output.Slice(row * Dimensions, Dimensions));
+                var tokens = hidden.Slice(row * rowSize, rowSize);
+                Pooling.Pool(_pooling, tokens, inputs[row].Length, output.Slice(row * Dimensions, Dimensions));
+                if (tokenOutputs?[row] is { } destination)
+                {
+                    tokens[..destination.Length].CopyTo(destination);
+                }
             }
         }
         finally
