@@ -52,6 +52,7 @@ internal sealed class EmbeddingServiceEmbeddingGenerator : IEmbeddingGenerator<s
                     Model = model,
                     Dimensions = options?.Dimensions,
                     EncodingFormat = OpenAiEmbeddingRequestEncodingFormat.Float,
+                    LongInput = options?.AdditionalProperties?.TryGetValue("long_input", out string? longInput) == true ? longInput : _options.LongInput,
                 };
                 var response = await client.CreateEmbeddingsAsync(request, ct).ConfigureAwait(false);
                 if (response.Data.Count != batch.Inputs.Count)

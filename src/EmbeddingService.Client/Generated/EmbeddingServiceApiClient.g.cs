@@ -94,6 +94,30 @@ namespace EmbeddingService.Client
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
+        /// Embed whole documents in chunks, with each chunk's span
+        /// </summary>
+        /// <remarks>
+        /// Cuts each document into chunks of at most `chunk_tokens` tokens, at word boundaries and, where one lies within the budget, at a sentence end, and returns per document its chunks in text order: where each lies in the text (`text[start:end]`), its tokens and its vector, equal to what /embed returns for that text. Each document is tokenized once; chunks share batches with other requests.
+        /// </remarks>
+        /// <param name="body">The request, as JSON.</param>
+        /// <returns>OK</returns>
+        /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<System.Collections.Generic.IList<System.Collections.Generic.IList<ChunkEmbedding>>> EmbedChunksAsync(EmbedChunksRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// The token vectors of each input, not pooled
+        /// </summary>
+        /// <remarks>
+        /// One vector per token, special tokens included, not normalized (TEI's /embed_all). For a mean-pooled model, their mean is what /embed returns with normalize false. A request's tokens are bounded by Limits:MaxEmbedAllTokens.
+        /// </remarks>
+        /// <param name="body">The request, as JSON.</param>
+        /// <returns>OK</returns>
+        /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<System.Collections.Generic.IList<System.Collections.Generic.IList<System.Collections.Generic.IList<float>>>> EmbedAllAsync(EmbedAllRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
         /// Tokenize one or more texts with the model's tokenizer
         /// </summary>
         /// <param name="body">The request, as JSON.</param>
@@ -278,7 +302,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with truncation off.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 429)
@@ -442,7 +466,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with truncation off.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<OpenAiErrorResponse>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 429)
@@ -780,7 +804,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with truncation off.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 429)
@@ -955,7 +979,357 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with truncation off.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 429)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Internal error.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Not ready: models loading, shutting down, or the request ran past `Limits:RequestTimeoutSeconds`. Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new EmbeddingServiceApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Embed whole documents in chunks, with each chunk's span
+        /// </summary>
+        /// <remarks>
+        /// Cuts each document into chunks of at most `chunk_tokens` tokens, at word boundaries and, where one lies within the budget, at a sentence end, and returns per document its chunks in text order: where each lies in the text (`text[start:end]`), its tokens and its vector, equal to what /embed returns for that text. Each document is tokenized once; chunks share batches with other requests.
+        /// </remarks>
+        /// <param name="body">The request, as JSON.</param>
+        /// <returns>OK</returns>
+        /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<System.Collections.Generic.IList<System.Collections.Generic.IList<ChunkEmbedding>>> EmbedChunksAsync(EmbedChunksRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
+                    var content_ = new System.Net.Http.ByteArrayContent(json_);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
+                    request_.Content = content_;
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "embed_chunks"
+                    urlBuilder_.Append("embed_chunks");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<System.Collections.Generic.IList<System.Collections.Generic.IList<ChunkEmbedding>>>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Bad request: malformed JSON, an empty input (TEI), or any invalid request on the OpenAI routes.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Missing or wrong API key (`Authorization: Bearer <key>`), when the server has `Auth:ApiKeys` configured.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Unknown model (or route).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 413)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("The request body is larger than `Limits:MaxRequestBodyBytes`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 415)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("The request body is not JSON (`Content-Type: application/json`).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 422)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 429)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Internal error.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Not ready: models loading, shutting down, or the request ran past `Limits:RequestTimeoutSeconds`. Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new EmbeddingServiceApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// The token vectors of each input, not pooled
+        /// </summary>
+        /// <remarks>
+        /// One vector per token, special tokens included, not normalized (TEI's /embed_all). For a mean-pooled model, their mean is what /embed returns with normalize false. A request's tokens are bounded by Limits:MaxEmbedAllTokens.
+        /// </remarks>
+        /// <param name="body">The request, as JSON.</param>
+        /// <returns>OK</returns>
+        /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<System.Collections.Generic.IList<System.Collections.Generic.IList<System.Collections.Generic.IList<float>>>> EmbedAllAsync(EmbedAllRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
+                    var content_ = new System.Net.Http.ByteArrayContent(json_);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
+                    request_.Content = content_;
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "embed_all"
+                    urlBuilder_.Append("embed_all");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<System.Collections.Generic.IList<System.Collections.Generic.IList<System.Collections.Generic.IList<float>>>>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Bad request: malformed JSON, an empty input (TEI), or any invalid request on the OpenAI routes.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Missing or wrong API key (`Authorization: Bearer <key>`), when the server has `Auth:ApiKeys` configured.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Unknown model (or route).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 413)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("The request body is larger than `Limits:MaxRequestBodyBytes`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 415)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("The request body is not JSON (`Content-Type: application/json`).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 422)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 429)
@@ -1127,7 +1501,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with truncation off.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 429)
@@ -1299,7 +1673,7 @@ namespace EmbeddingService.Client
                             {
                                 throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with truncation off.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         if (status_ == 429)
@@ -1555,6 +1929,121 @@ namespace EmbeddingService.Client
     }
 
     /// <summary>
+    /// One chunk of a document.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ChunkEmbedding
+    {
+
+        /// <summary>
+        /// Where the chunk starts in the document, in UTF-16 code units (as `/tokenize`'s offsets, and
+        /// <br/>            JavaScript's, C#'s and Java's string indexes; Python counts code points, which differ only past U+FFFF, e.g. emoji).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("start")]
+        public int Start { get; set; } = default!;
+
+        /// <summary>
+        /// Where it ends (exclusive): `text[start:end]` is the chunk.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("end")]
+        public int End { get; set; } = default!;
+
+        /// <summary>
+        /// Its tokens, special tokens and prompt excluded.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("tokens")]
+        public int Tokens { get; set; } = default!;
+
+        /// <summary>
+        /// Its vector: what `/embed` answers for `text[start:end]`.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("embedding")]
+        public System.Collections.Generic.IList<float> Embedding { get; set; } = new System.Collections.Generic.List<float>();
+
+    }
+
+    /// <summary>
+    /// Body of `POST /embed_all`: the token vectors of each input, not pooled.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class EmbedAllRequest
+    {
+
+        /// <summary>
+        /// One text or a list of texts.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("inputs")]
+        public System.Collections.Generic.IList<string>? Inputs { get; set; } = default!;
+
+        /// <summary>
+        /// `true` truncates inputs over the model's limit, `false` refuses them (422). Default: the server's
+        /// <br/>            `Limits:LongInput` (`mean` does not apply here and counts as `truncate`).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("truncate")]
+        public bool? Truncate { get; set; } = default!;
+
+        /// <summary>
+        /// `right` (keep the beginning) or `left` (keep the end).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("truncation_direction")]
+        public string? TruncationDirection { get; set; } = "right";
+
+        [System.Text.Json.Serialization.JsonPropertyName("prompt_name")]
+        public string? PromptName { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("model")]
+        public string? Model { get; set; } = default!;
+
+    }
+
+    /// <summary>
+    /// Body of `POST /embed_chunks`: documents in, chunk vectors with their spans out.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class EmbedChunksRequest
+    {
+
+        /// <summary>
+        /// One document or a list of documents.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("inputs")]
+        public System.Collections.Generic.IList<string>? Inputs { get; set; } = default!;
+
+        /// <summary>
+        /// The most tokens per chunk, special tokens (and the prompt) excluded. Default and maximum: the model's
+        /// <br/>            limit less its special tokens and the prompt (254 for all-MiniLM-L6-v2).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("chunk_tokens")]
+        public int? ChunkTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Tokens a chunk may share with the one before it (at most; a chunk starts at a word): 0 up to
+        /// <br/>            `chunk_tokens` − 1.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("overlap_tokens")]
+        public int? OverlapTokens { get; set; } = 0;
+
+        /// <summary>
+        /// L2-normalize the vectors.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("normalize")]
+        public bool? Normalize { get; set; } = true;
+
+        /// <summary>
+        /// A prompt defined by the model, prepended to each chunk.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("prompt_name")]
+        public string? PromptName { get; set; } = default!;
+
+        /// <summary>
+        /// The model id; default: the server's default model.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("model")]
+        public string? Model { get; set; } = default!;
+
+    }
+
+    /// <summary>
     /// Body of `POST /embed` (Text Embeddings Inference).
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -1574,10 +2063,18 @@ namespace EmbeddingService.Client
         public bool? Normalize { get; set; } = true;
 
         /// <summary>
-        /// Truncate inputs longer than the model's limit; when false they are a 422. Default: the server's `Limits:AutoTruncate`.
+        /// TEI's switch: `true` is `long_input: truncate`, `false` is `long_input: error`.
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("truncate")]
         public bool? Truncate { get; set; } = default!;
+
+        /// <summary>
+        /// An input longer than the model's limit: `truncate` (cut it, see `truncation_direction`), `error`
+        /// <br/>            (422 naming the input, its tokens and the limit) or `mean` (embed it in chunks and answer the mean of the chunk
+        /// <br/>            vectors weighted by their tokens). Default: `truncate` if given, else the server's `Limits:LongInput`.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("long_input")]
+        public string? LongInput { get; set; } = default!;
 
         /// <summary>
         /// `right` (keep the beginning) or `left` (keep the end).
@@ -1669,30 +2166,72 @@ namespace EmbeddingService.Client
 
     }
 
+    /// <summary>
+    /// The server's limits and defaults.
+    /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
     public partial class LimitsInfo
     {
 
+        /// <summary>
+        /// Inputs per request.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_inputs_per_request")]
         public int MaxInputsPerRequest { get; set; } = default!;
 
+        /// <summary>
+        /// Characters (UTF-16 code units) per input.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_input_chars")]
         public int MaxInputChars { get; set; } = default!;
 
+        /// <summary>
+        /// Request body size.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_request_body_bytes")]
         public long MaxRequestBodyBytes { get; set; } = default!;
 
+        /// <summary>
+        /// Inputs that may wait per model.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_queued_inputs")]
         public int MaxQueuedInputs { get; set; } = default!;
 
+        /// <summary>
+        /// Inputs per forward pass.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_batch_size")]
         public int MaxBatchSize { get; set; } = default!;
 
+        /// <summary>
+        /// Padded tokens per forward pass.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_batch_tokens")]
         public int MaxBatchTokens { get; set; } = default!;
 
+        /// <summary>
+        /// Time a request may take, queue included.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("request_timeout_seconds")]
         public int RequestTimeoutSeconds { get; set; } = default!;
+
+        /// <summary>
+        /// The long-input policy of requests that choose none: `truncate`, `error` or `mean`.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("long_input")]
+        public string LongInput { get; set; } = default!;
+
+        /// <summary>
+        /// Model inputs (chunks) one request may make.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("max_chunks_per_request")]
+        public int MaxChunksPerRequest { get; set; } = default!;
+
+        /// <summary>
+        /// Tokens of one `/embed_all` request.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("max_embed_all_tokens")]
+        public int MaxEmbedAllTokens { get; set; } = default!;
 
     }
 
@@ -1796,6 +2335,14 @@ namespace EmbeddingService.Client
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("dimensions")]
         public int? Dimensions { get; set; } = default!;
+
+        /// <summary>
+        /// Not OpenAI's: an input longer than the model's limit is `truncate`d, an `error` (400), or embedded
+        /// <br/>            in chunks and pooled by their token-weighted `mean`. Default: the server's `Limits:LongInput`. OpenAI SDKs
+        /// <br/>            send it as an extra body field (Python: `extra_body={"long_input": "mean"}`).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("long_input")]
+        public string? LongInput { get; set; } = default!;
 
         /// <summary>
         /// An end-user id; accepted for compatibility and not stored.
@@ -1920,8 +2467,19 @@ namespace EmbeddingService.Client
         [System.Text.Json.Serialization.JsonPropertyName("inputs")]
         public SimilarityInputs Inputs { get; set; } = new SimilarityInputs();
 
+        /// <summary>
+        /// TEI's switch: `true` is `long_input: truncate`, `false` is `long_input: error`.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("truncate")]
         public bool? Truncate { get; set; } = default!;
+
+        /// <summary>
+        /// An input longer than the model's limit: `truncate` (cut it, see `truncation_direction`), `error`
+        /// <br/>            (422 naming the input, its tokens and the limit) or `mean` (embed it in chunks and answer the mean of the chunk
+        /// <br/>            vectors weighted by their tokens). Default: `truncate` if given, else the server's `Limits:LongInput`.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("long_input")]
+        public string? LongInput { get; set; } = default!;
 
         [System.Text.Json.Serialization.JsonPropertyName("truncation_direction")]
         [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<SimilarityRequestTruncationDirection>))]

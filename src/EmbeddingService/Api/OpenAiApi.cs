@@ -48,7 +48,13 @@ internal static class OpenAiApi
             _ => throw EmbeddingException.Validation($"`encoding_format` must be 'float' or 'base64'. Given: '{request.EncodingFormat}'", "encoding_format"),
         };
 
-        var options = new EmbeddingRequestOptions { Model = request.Model, Dimensions = request.Dimensions, Truncate = rules.Limits.AutoTruncate };
+        var options = new EmbeddingRequestOptions
+        {
+            Model = request.Model,
+            Dimensions = request.Dimensions,
+            LongInput = rules.ResolveLongInput(request.LongInput),
+            MaxChunks = rules.MaxChunks,
+        };
         var input = request.Input;
         EmbeddingResult result;
         if (input?.TokenIds is { } tokenIds)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using EmbeddingService.Api.Contracts;
 using EmbeddingService.Hosting;
+using EmbeddingService.Inference;
 using EmbeddingService.Inference.Batching;
 using EmbeddingService.Inference.Models;
 
@@ -64,10 +65,11 @@ internal static class OpsApi
             MaxBatchTokens: b.MaxBatchTokens,
             MaxBatchRequests: b.MaxBatchSize,
             MaxClientBatchSize: l.MaxInputsPerRequest,
-            AutoTruncate: l.AutoTruncate,
+            AutoTruncate: l.DefaultLongInput == LongInputPolicy.Truncate,
             Version: Version,
             Models: models,
-            Limits: new LimitsInfo(l.MaxInputsPerRequest, l.MaxInputChars, l.MaxRequestBodyBytes, b.MaxQueuedInputs, b.MaxBatchSize, b.MaxBatchTokens, l.RequestTimeoutSeconds)));
+            Limits: new LimitsInfo(l.MaxInputsPerRequest, l.MaxInputChars, l.MaxRequestBodyBytes, b.MaxQueuedInputs, b.MaxBatchSize, b.MaxBatchTokens,
+                l.RequestTimeoutSeconds, l.DefaultLongInput.ToString().ToLowerInvariant(), l.MaxChunksPerRequest, l.MaxEmbedAllTokens)));
     }
 
     private static string Version { get; } =

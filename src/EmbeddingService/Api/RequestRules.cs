@@ -51,7 +51,36 @@ internal sealed class RequestRules(IOptions<LimitsOptions> limits)
         }
     }
 
-    public bool ResolveTruncate(bool? truncate) => truncate ?? Limits.AutoTruncate;
+    /// <summary>The request's long-input policy: <c>long_input</c> if given, else TEI's <c>truncate</c> (false = error),
+    /// else the server's <c>Limits:LongInput</c>.</summary>
+    /// <exception cref="EmbeddingException">An unknown <c>long_input</c>, or one that contradicts <c>truncate</c>.</exception>
+    public LongInputPolicy ResolveLongInput(string? longInput, bool? truncate = null)
+    {
+        LongInputPolicy? asked = longInput?.ToLowerInvariant() switch
+        {
+            null => null,
+            "truncate" => LongInputPolicy.Truncate,
+            "error" => LongInputPolicy.Error,
+            "mean" => LongInputPolicy.Mean,
+            _ => throw EmbeddingException.Validation($"`long_input` must be 'truncate', 'error' or 'mean'. Given: '{longInput}'", "long_input"),
+        };
+        LongInputPolicy? fromTruncate = truncate switch
+        {
+            null => null,
+            true => LongInputPolicy.Truncate,
+            false => LongInputPolicy.Error,
+        };
+        if (asked is not null && fromTruncate is not null && asked != fromTruncate)
+        {
+            throw EmbeddingException.Validation(
+                $"`truncate: {(truncate!.Value ? "true" : "false")}` contradicts `long_input: '{longInput}'`: send one of them.", "long_input");
+        }
+
+        return asked ?? fromTruncate ?? Limits.DefaultLongInput;
+    }
+
+    /// <summary>The bound on the model inputs (chunks) of one request.</summary>
+    public NamedLimit MaxChunks => new(Limits.MaxChunksPerRequest, "Limits:MaxChunksPerRequest");
 
     /// <exception cref="EmbeddingException">Not <c>right</c> or <c>left</c>.</exception>
     public static TruncationDirection ParseDirection(string? value) => value?.ToLowerInvariant() switch

@@ -7,7 +7,8 @@ namespace EmbeddingService.Api;
 
 /// <summary>
 /// Reports where a request's time went, as TEI does: response headers (<c>x-compute-tokens</c>, <c>x-tokenization-time</c>,
-/// <c>x-queue-time</c>, <c>x-inference-time</c>, <c>x-total-time</c>, in milliseconds) and properties of the request's log line.
+/// <c>x-queue-time</c>, <c>x-inference-time</c>, <c>x-total-time</c>, in milliseconds), how many inputs were cut
+/// (<c>x-truncated-inputs</c>), and properties of the request's log line.
 /// </summary>
 internal static class ResponseTimings
 {
@@ -16,12 +17,13 @@ internal static class ResponseTimings
     /// <summary>Marks the request's start; called first thing in the pipeline.</summary>
     public static void MarkStart(HttpContext context) => context.Items[StartKey] = Stopwatch.GetTimestamp();
 
-    public static void Report(HttpContext context, IDiagnosticContext diagnostics, EmbeddingResult result)
+    public static void Report(HttpContext context, IDiagnosticContext diagnostics, IRequestCost result)
     {
         var total = context.Items[StartKey] is long start ? Stopwatch.GetElapsedTime(start) : result.Timings.Tokenization + result.Timings.Queue + result.Timings.Inference;
         var headers = context.Response.Headers;
         headers["x-model-id"] = result.ModelId;
         headers["x-compute-tokens"] = result.PromptTokens.ToString(CultureInfo.InvariantCulture);
+        headers["x-truncated-inputs"] = result.TruncatedInputs.ToString(CultureInfo.InvariantCulture);
         headers["x-tokenization-time"] = Milliseconds(result.Timings.Tokenization);
         headers["x-queue-time"] = Milliseconds(result.Timings.Queue);
         headers["x-inference-time"] = Milliseconds(result.Timings.Inference);

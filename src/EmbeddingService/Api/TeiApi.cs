@@ -6,7 +6,8 @@ using EmbeddingService.Inference;
 
 namespace EmbeddingService.Api;
 
-/// <summary>The Text Embeddings Inference surface: <c>/embed</c>, <c>/tokenize</c>, <c>/similarity</c>.</summary>
+/// <summary>The Text Embeddings Inference surface: <c>/embed</c>, <c>/embed_chunks</c>, <c>/embed_all</c>, <c>/tokenize</c>,
+/// <c>/similarity</c>.</summary>
 internal static class TeiApi
 {
     public static IEndpointRouteBuilder MapTeiApi(this IEndpointRouteBuilder app)
@@ -17,6 +18,18 @@ internal static class TeiApi
             .WithName("Embed")
             .WithSummary("Embed one or more texts")
             .WithDescription("Returns one vector per input, in input order, always as a list of lists.")
+            .ProducesTeiErrors();
+
+        api.MapPost("/embed_chunks", EmbedChunksAsync)
+            .WithName("EmbedChunks")
+            .WithSummary("Embed whole documents in chunks, with each chunk's span")
+            .WithDescription("Cuts each document into chunks of at most `chunk_tokens` tokens, at word boundaries and, where one lies within the budget, at a sentence end, and returns per document its chunks in text order: where each lies in the text (`text[start:end]`), its tokens and its vector, equal to what /embed returns for that text. Each document is tokenized once; chunks share batches with other requests.")
+            .ProducesTeiErrors();
+
+        api.MapPost("/embed_all", EmbedAllAsync)
+            .WithName("EmbedAll")
+            .WithSummary("The token vectors of each input, not pooled")
+            .WithDescription("One vector per token, special tokens included, not normalized (TEI's /embed_all). For a mean-pooled model, their mean is what /embed returns with normalize false. A request's tokens are bounded by Limits:MaxEmbedAllTokens.")
             .ProducesTeiErrors();
 
         api.MapPost("/tokenize", Tokenize)
@@ -39,10 +52,11 @@ internal static class TeiApi
         {
             Model = request.Model,
             Normalize = request.Normalize,
-            Truncate = rules.ResolveTruncate(request.Truncate),
+            LongInput = rules.ResolveLongInput(request.LongInput, request.Truncate),
             TruncationDirection = RequestRules.ParseDirection(request.TruncationDirection),
             PromptName = request.PromptName,
             Dimensions = request.Dimensions,
+            MaxChunks = rules.MaxChunks,
         };
 
         var result = await embedder.EmbedAsync(request.Inputs!.Items, options, context.RequestAborted);
@@ -54,6 +68,58 @@ internal static class TeiApi
         }
 
         return TypedResults.Ok(vectors);
+    }
+
+    public static async Task<Ok<List<List<ChunkEmbedding>>>> EmbedChunksAsync(EmbedChunksRequest request, Embedder embedder, RequestRules rules,
+        IDiagnosticContext diagnostics, HttpContext context)
+    {
+        rules.CheckTexts(request.Inputs?.Items, "inputs", allowEmptyStrings: true);
+        var options = new EmbeddingRequestOptions
+        {
+            Model = request.Model,
+            Normalize = request.Normalize,
+            PromptName = request.PromptName,
+            MaxChunks = rules.MaxChunks,
+        };
+
+        var result = await embedder.EmbedChunksAsync(request.Inputs!.Items, request.ChunkTokens, request.OverlapTokens, options, context.RequestAborted);
+        ResponseTimings.Report(context, diagnostics, result.Vectors);
+        var documents = new List<List<ChunkEmbedding>>(result.Documents.Count);
+        foreach (var chunks in result.Documents)
+        {
+            documents.Add(chunks.Select(c => new ChunkEmbedding(c.Start, c.End, c.Tokens, result.Vectors[c.Vector].ToArray())).ToList());
+        }
+
+        return TypedResults.Ok(documents);
+    }
+
+    public static async Task<Ok<float[][][]>> EmbedAllAsync(EmbedAllRequest request, Embedder embedder, RequestRules rules, IDiagnosticContext diagnostics, HttpContext context)
+    {
+        rules.CheckTexts(request.Inputs?.Items, "inputs", allowEmptyStrings: true);
+        var longInput = rules.ResolveLongInput(longInput: null, request.Truncate);
+        var options = new EmbeddingRequestOptions
+        {
+            Model = request.Model,
+            // Token vectors are not pooled, so there is no mean to take: a server default of mean truncates here.
+            LongInput = longInput == LongInputPolicy.Mean ? LongInputPolicy.Truncate : longInput,
+            TruncationDirection = RequestRules.ParseDirection(request.TruncationDirection),
+            PromptName = request.PromptName,
+            MaxTokens = new NamedLimit(rules.Limits.MaxEmbedAllTokens, "Limits:MaxEmbedAllTokens"),
+        };
+
+        var result = await embedder.EmbedTokensAsync(request.Inputs!.Items, options, context.RequestAborted);
+        ResponseTimings.Report(context, diagnostics, result);
+        var inputs = new float[result.Count][][];
+        for (var i = 0; i < result.Count; i++)
+        {
+            var tokens = inputs[i] = new float[result.Length(i)][];
+            for (var t = 0; t < tokens.Length; t++)
+            {
+                tokens[t] = result[i, t].ToArray();
+            }
+        }
+
+        return TypedResults.Ok(inputs);
     }
 
     public static Ok<List<List<SimpleToken>>> Tokenize(TokenizeRequest request, Embedder embedder, RequestRules rules)
@@ -85,9 +151,10 @@ internal static class TeiApi
         var options = new EmbeddingRequestOptions
         {
             Model = request.Model,
-            Truncate = rules.ResolveTruncate(request.Truncate),
+            LongInput = rules.ResolveLongInput(request.LongInput, request.Truncate),
             TruncationDirection = RequestRules.ParseDirection(request.TruncationDirection),
             PromptName = request.PromptName,
+            MaxChunks = rules.MaxChunks,
         };
         var result = await embedder.EmbedAsync(texts, options, context.RequestAborted);
         ResponseTimings.Report(context, diagnostics, result);

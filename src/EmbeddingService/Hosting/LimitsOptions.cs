@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using EmbeddingService.Inference;
 
 namespace EmbeddingService.Hosting;
 
@@ -20,8 +21,26 @@ public sealed class LimitsOptions
     [Range(1024, 1_073_741_824)]
     public long MaxRequestBodyBytes { get; set; } = 2_000_000;
 
-    /// <summary>Truncate over-long inputs when the request does not say (TEI's <c>--auto-truncate</c>).</summary>
-    public bool AutoTruncate { get; set; } = true;
+    /// <summary>What to do with an input longer than the model's limit when the request does not say (<c>long_input</c>,
+    /// or TEI's <c>truncate</c>): <c>truncate</c>, <c>error</c> or <c>mean</c>. Not set: <see cref="AutoTruncate"/> decides.</summary>
+    public LongInputPolicy? LongInput { get; set; }
+
+    /// <summary>Before <see cref="LongInput"/>: TEI's <c>--auto-truncate</c>. <c>false</c> means <c>LongInput=error</c>; still
+    /// read, so existing deployments keep their behaviour. Setting both is refused at start-up.</summary>
+    public bool? AutoTruncate { get; set; }
+
+    /// <summary>The policy for requests that do not choose one.</summary>
+    public LongInputPolicy DefaultLongInput => LongInput ?? (AutoTruncate == false ? LongInputPolicy.Error : LongInputPolicy.Truncate);
+
+    /// <summary>Model inputs one request may make: chunks of <c>/embed_chunks</c> documents and of long inputs under
+    /// <c>long_input: mean</c>, one per other input. They must run within <see cref="RequestTimeoutSeconds"/>.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxChunksPerRequest { get; set; } = 512;
+
+    /// <summary>Tokens (special tokens included) of one <c>/embed_all</c> request: its answer holds a vector per token,
+    /// about 4 KB of JSON each for a 384-wide model.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxEmbedAllTokens { get; set; } = 4096;
 
     /// <summary>Time a request may take, queue included, before it is dropped and answered 503.</summary>
     [Range(1, 3600)]
@@ -31,4 +50,13 @@ public sealed class LimitsOptions
 [OptionsValidator]
 public sealed partial class LimitsOptionsValidator : IValidateOptions<LimitsOptions>
 {
+}
+
+/// <summary>The rules across keys that attributes cannot state.</summary>
+public sealed class LimitsOptionsConsistency : IValidateOptions<LimitsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LimitsOptions options) =>
+        options.LongInput is not null && options.AutoTruncate is not null
+            ? ValidateOptionsResult.Fail("Set Limits:LongInput only: Limits:AutoTruncate is its older form (false = error, true = truncate).")
+            : ValidateOptionsResult.Success;
 }

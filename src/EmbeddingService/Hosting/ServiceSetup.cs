@@ -19,6 +19,7 @@ internal static class ServiceSetup
 
         services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection(LimitsOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsConsistency>();
         services.AddOptions<OpenAiOptions>().Bind(builder.Configuration.GetSection(OpenAiOptions.SectionName)).ValidateOnStart();
         services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection(AuthOptions.SectionName));
         services.AddOptions<RateLimitingOptions>().Bind(builder.Configuration.GetSection(RateLimitingOptions.SectionName)).ValidateOnStart();

@@ -23,7 +23,19 @@ public sealed record InfoResponse(
 /// <param name="Default">Whether requests naming no model use it.</param>
 public sealed record ModelInfo(string Id, int Dimensions, int MaxInputLength, string Pooling, IReadOnlyDictionary<string, string> Prompts, bool Default);
 
-public sealed record LimitsInfo(int MaxInputsPerRequest, int MaxInputChars, long MaxRequestBodyBytes, int MaxQueuedInputs, int MaxBatchSize, int MaxBatchTokens, int RequestTimeoutSeconds);
+/// <summary>The server's limits and defaults.</summary>
+/// <param name="MaxInputsPerRequest">Inputs per request.</param>
+/// <param name="MaxInputChars">Characters (UTF-16 code units) per input.</param>
+/// <param name="MaxRequestBodyBytes">Request body size.</param>
+/// <param name="MaxQueuedInputs">Inputs that may wait per model.</param>
+/// <param name="MaxBatchSize">Inputs per forward pass.</param>
+/// <param name="MaxBatchTokens">Padded tokens per forward pass.</param>
+/// <param name="RequestTimeoutSeconds">Time a request may take, queue included.</param>
+/// <param name="LongInput">The long-input policy of requests that choose none: <c>truncate</c>, <c>error</c> or <c>mean</c>.</param>
+/// <param name="MaxChunksPerRequest">Model inputs (chunks) one request may make.</param>
+/// <param name="MaxEmbedAllTokens">Tokens of one <c>/embed_all</c> request.</param>
+public sealed record LimitsInfo(int MaxInputsPerRequest, int MaxInputChars, long MaxRequestBodyBytes, int MaxQueuedInputs, int MaxBatchSize, int MaxBatchTokens,
+    int RequestTimeoutSeconds, string LongInput, int MaxChunksPerRequest, int MaxEmbedAllTokens);
 
 /// <summary>Body of <c>/health</c> and <c>/health/live</c>.</summary>
 /// <param name="Status">Healthy or Unhealthy.</param>

@@ -18,6 +18,11 @@ public sealed record OpenAiEmbeddingRequest
     /// <summary>Keep only the first N components (then re-normalize).</summary>
     public int? Dimensions { get; set; }
 
+    /// <summary>Not OpenAI's: an input longer than the model's limit is <c>truncate</c>d, an <c>error</c> (400), or embedded
+    /// in chunks and pooled by their token-weighted <c>mean</c>. Default: the server's <c>Limits:LongInput</c>. OpenAI SDKs
+    /// send it as an extra body field (Python: <c>extra_body={"long_input": "mean"}</c>).</summary>
+    public string? LongInput { get; set; }
+
     /// <summary>An end-user id; accepted for compatibility and not stored.</summary>
     public string? User { get; set; }
 }

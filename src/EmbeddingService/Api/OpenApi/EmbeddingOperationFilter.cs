@@ -11,7 +11,7 @@ namespace EmbeddingService.Api.OpenApi;
 /// </summary>
 internal sealed class EmbeddingOperationFilter : IOperationFilter
 {
-    private static readonly string[] s_timingHeaders = ["x-compute-tokens", "x-tokenization-time", "x-queue-time", "x-inference-time", "x-total-time"];
+    private static readonly string[] s_timingHeaders = ["x-compute-tokens", "x-truncated-inputs", "x-tokenization-time", "x-queue-time", "x-inference-time", "x-total-time"];
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -50,14 +50,18 @@ internal sealed class EmbeddingOperationFilter : IOperationFilter
                     json.Example = example;
                 }
 
-                if (id is "Embed" or "Similarity" or "CreateEmbeddings")
+                if (id is "Embed" or "EmbedChunks" or "EmbedAll" or "Similarity" or "CreateEmbeddings")
                 {
                     concrete.Headers ??= new Dictionary<string, IOpenApiHeader>();
                     concrete.Headers["x-model-id"] = Header("The model that served the request.", JsonSchemaType.String);
                     foreach (var header in s_timingHeaders)
                     {
-                        concrete.Headers[header] = Header(header == "x-compute-tokens" ? "Tokens processed." : "Milliseconds spent in this stage.",
-                            header == "x-compute-tokens" ? JsonSchemaType.Integer : JsonSchemaType.Number);
+                        concrete.Headers[header] = header switch
+                        {
+                            "x-compute-tokens" => Header("Tokens processed, special tokens and every chunk's included.", JsonSchemaType.Integer),
+                            "x-truncated-inputs" => Header("Inputs cut to the model's limit.", JsonSchemaType.Integer),
+                            _ => Header("Milliseconds spent in this stage.", JsonSchemaType.Number),
+                        };
                     }
                 }
 

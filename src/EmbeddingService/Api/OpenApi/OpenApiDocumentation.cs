@@ -15,7 +15,7 @@ internal static class OpenApiDocumentation
         404 => "Unknown model (or route).",
         413 => "The request body is larger than `Limits:MaxRequestBodyBytes`.",
         415 => "The request body is not JSON (`Content-Type: application/json`).",
-        422 => "Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model's limit with truncation off.",
+        422 => "Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model's limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.",
         429 => "Overloaded: the model's queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.",
         500 => "Internal error.",
         503 => "Not ready: models loading, shutting down, or the request ran past `Limits:RequestTimeoutSeconds`. Retry after `Retry-After` seconds.",
@@ -52,6 +52,8 @@ internal static class OpenApiDocumentation
     public static JsonNode? RequestExample(string? operationId) => operationId switch
     {
         "Embed" => JsonNode.Parse("""{"inputs": ["What is Deep Learning?", "Deep learning is a subset of machine learning."], "normalize": true}"""),
+        "EmbedChunks" => JsonNode.Parse("""{"inputs": "Deep learning is a subset of machine learning. It uses neural networks with many layers.\nEach layer learns features of the one before.", "chunk_tokens": 12, "overlap_tokens": 0}"""),
+        "EmbedAll" => JsonNode.Parse("""{"inputs": "What is Deep Learning?"}"""),
         "Tokenize" => JsonNode.Parse("""{"inputs": "What is Deep Learning?", "add_special_tokens": true}"""),
         "Similarity" => JsonNode.Parse("""{"inputs": {"source_sentence": "What is Deep Learning?", "sentences": ["Deep learning is a subset of machine learning.", "The cat sat on the mat."]}}"""),
         "CreateEmbeddings" => JsonNode.Parse("""{"input": ["The food was delicious.", "The waiter was friendly."], "model": "all-MiniLM-L6-v2", "encoding_format": "float"}"""),
@@ -62,6 +64,12 @@ internal static class OpenApiDocumentation
     public static JsonNode? ResponseExample(string? operationId) => operationId switch
     {
         "Embed" => JsonNode.Parse("[[0.0189, -0.0452, 0.0731, 0.0012], [0.0263, -0.0518, 0.0655, -0.0104]]"),
+        "EmbedChunks" => JsonNode.Parse("""
+            [[{"start": 0, "end": 46, "tokens": 9, "embedding": [0.0189, -0.0452, 0.0731, 0.0012]},
+              {"start": 47, "end": 88, "tokens": 8, "embedding": [0.0263, -0.0518, 0.0655, -0.0104]},
+              {"start": 89, "end": 134, "tokens": 9, "embedding": [-0.0311, 0.0127, 0.0484, 0.0539]}]]
+            """),
+        "EmbedAll" => JsonNode.Parse("[[[0.1032, -0.2213, 0.0417], [0.2871, 0.0153, -0.1190], [0.0945, -0.0611, 0.2236]]]"),
         "Tokenize" => JsonNode.Parse("""
             [[{"id": 101, "text": "[CLS]", "special": true, "start": null, "stop": null},
               {"id": 2054, "text": "what", "special": false, "start": 0, "stop": 4},
