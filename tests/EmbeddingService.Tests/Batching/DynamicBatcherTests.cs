@@ -143,6 +143,31 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task A_request_for_token_vectors_shares_batches_and_gets_every_token_of_its_inputs()
+    {
+        var runner = new FakeBatchRunner(gated: true);
+        await using var batcher = CreateBatcher(runner, new BatchingOptions { MaxBatchSize = 4, MaxBatchTokens = 10_000 });
+        var cancellation = TestContext.Current.CancellationToken;
+        var first = batcher.EmbedAsync(Inputs(1), cancellation);
+        await runner.Started.WaitAsync(s_timeout, cancellation);
+
+        var pooled = batcher.EmbedAsync(Inputs(2), cancellation);
+        var tokens = batcher.EmbedTokensAsync(Inputs(3, 4), cancellation);
+        runner.Release(100);
+        await Task.WhenAll(first, pooled).WaitAsync(s_timeout, cancellation);
+        var (vectors, _) = await tokens.WaitAsync(s_timeout, cancellation);
+
+        Assert.Equal(2, runner.Batches.Count);
+        Assert.Equal(3, runner.Batches[1].Count);
+        // The fake writes (id, position) for each token.
+        for (var i = 0; i < 2; i++)
+        {
+            var ids = Inputs(3, 4)[i].Ids;
+            Assert.Equal(ids.SelectMany((id, t) => new float[] { id, t }), vectors[i]);
+        }
+    }
+
+    [Fact]
     public async Task A_batch_takes_the_oldest_waiting_input_and_companions_of_its_length()
     {
         var runner = new FakeBatchRunner(gated: true);

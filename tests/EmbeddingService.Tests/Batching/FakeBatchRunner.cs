@@ -28,7 +28,7 @@ internal sealed class FakeBatchRunner : IBatchRunner
 
     public void Release(int batches = 1) => _gate!.Release(batches);
 
-    public void Run(IReadOnlyList<int[]> inputs, Span<float> output)
+    public void Run(IReadOnlyList<int[]> inputs, Span<float> output, IReadOnlyList<float[]?>? tokenOutputs = null)
     {
         lock (_lock)
         {
@@ -46,6 +46,15 @@ internal sealed class FakeBatchRunner : IBatchRunner
         {
             output[row * 2] = inputs[row][1];
             output[row * 2 + 1] = inputs[row].Length;
+            if (tokenOutputs?[row] is { } tokens)
+            {
+                // Token t's vector: (its id, its position).
+                for (var t = 0; t < inputs[row].Length; t++)
+                {
+                    tokens[t * 2] = inputs[row][t];
+                    tokens[t * 2 + 1] = t;
+                }
+            }
         }
     }
 }

@@ -25,6 +25,24 @@ public sealed class EmbeddingGeneratorTests(EmbeddingServiceFactory factory)
     }
 
     [Fact]
+    public async Task The_long_input_policy_comes_from_the_options_or_the_call()
+    {
+        var document = string.Join(" ", EvalData.StsPairs("dev").Take(80).Select(static p => p.First));
+        var (provider, _) = Build(o => o.LongInput = "mean");
+        await using var __ = provider;
+        var generator = provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+
+        var mean = await generator.GenerateAsync([document], cancellationToken: Ct);
+        var expected = await factory.CreateClient().EmbedAsync(new { inputs = document, long_input = "mean" });
+        Vectors.AssertSame(expected[0], mean[0].Vector.Span);
+
+        var refused = await Assert.ThrowsAsync<EmbeddingServiceApiException<OpenAiErrorResponse>>(() => generator.GenerateAsync([document],
+            new EmbeddingGenerationOptions { AdditionalProperties = new AdditionalPropertiesDictionary { ["long_input"] = "error" } }, Ct));
+        Assert.Equal(400, refused.StatusCode);
+        Assert.Contains("the limit of model 'all-MiniLM-L6-v2' is 256", refused.Result.Error.Message);
+    }
+
+    [Fact]
     public async Task Large_inputs_go_in_batches_and_come_back_in_order_with_summed_usage()
     {
         var texts = Enumerable.Range(0, 10).Select(i => $"Sentence number {i} about {(i % 2 == 0 ? "cats" : "the stock market")}.").ToList();

@@ -12,7 +12,7 @@ public sealed class PropertyTests(EmbeddingServiceFactory factory)
     private static readonly string[] s_fragments =
     [
         "{", "}", "[", "]", ",", ":", "\"inputs\"", "\"input\"", "\"model\"", "\"all-MiniLM-L6-v2\"", "\"x\"", "null", "true", "1", "-1e999",
-        "\"\\u0000\"", "\"\\ud800\"", "\"dimensions\"", "\"truncate\"", "\"encoding_format\"", "\"base64\"", " ", "\"😀\"", "1.5",
+        "\"\\u0000\"", "\"\\ud800\"", "\"dimensions\"", "\"truncate\"", "\"long_input\"", "\"mean\"", "\"chunk_tokens\"", "\"overlap_tokens\"", "0", "\"encoding_format\"", "\"base64\"", " ", "\"😀\"", "1.5",
     ];
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class PropertyTests(EmbeddingServiceFactory factory)
     {
         using var client = factory.CreateClient();
         var bodies = Gen.ListOf(Gen.Elements(s_fragments)).Select(static parts => string.Concat(parts)).ToArbitrary();
-        var routes = Gen.Elements("/embed", "/v1/embeddings", "/tokenize", "/similarity");
+        var routes = Gen.Elements("/embed", "/v1/embeddings", "/tokenize", "/similarity", "/embed_chunks", "/embed_all");
         var property = Prop.ForAll(bodies, routes.ToArbitrary(), (body, route) =>
         {
             using var content = new StringContent(body, Encoding.UTF8, "application/json");
