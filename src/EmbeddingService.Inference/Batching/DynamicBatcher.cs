@@ -32,7 +32,7 @@ namespace EmbeddingService.Inference.Batching;
 internal sealed partial class DynamicBatcher : IAsyncDisposable
 {
     private readonly string _modelId;
-    private readonly IBatchRunner _runner;
+    private readonly IReadOnlyList<IBatchRunner> _runners;
     private readonly IBatchRunner? _loneRunner;
     private readonly BatchingOptions _options;
     private readonly EmbeddingMetrics _metrics;
@@ -52,23 +52,25 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     /// warm-up): the drain estimate's starting point.</param>
     /// <param name="loneRunner">Runs a batch that has the model to itself; null: every batch goes to <paramref name="runner"/>.
     /// Must produce the same vectors as <paramref name="runner"/>.</param>
-    public DynamicBatcher(string modelId, IBatchRunner runner, BatchingOptions options, int runners, EmbeddingMetrics metrics, ILogger logger,
+    /// <param name="runners">One per runner thread (the same one several times where they share a session).</param>
+    public DynamicBatcher(string modelId, IReadOnlyList<IBatchRunner> runners, BatchingOptions options, EmbeddingMetrics metrics, ILogger logger,
         IBatchRunner? loneRunner = null, double seedTokensPerSecond = 1000)
     {
         _modelId = modelId;
-        _runner = runner;
+        _runners = runners;
         _loneRunner = loneRunner;
         _options = options;
         _metrics = metrics;
         _logger = logger;
         _scheduler = new BatchScheduler(options, dropped => metrics.RecordDroppedInputs(modelId, dropped));
-        _throughput = new ThroughputMeter(seedTokensPerSecond, runners);
+        _throughput = new ThroughputMeter(seedTokensPerSecond, runners.Count);
         _withdraw = Withdraw;
 
-        _runnerThreads = new Thread[runners];
-        for (var i = 0; i < runners; i++)
+        _runnerThreads = new Thread[runners.Count];
+        for (var i = 0; i < runners.Count; i++)
         {
-            _runnerThreads[i] = new Thread(RunBatches) { IsBackground = true, Name = $"runner-{modelId}-{i}" };
+            var runner = runners[i];
+            _runnerThreads[i] = new Thread(() => RunBatches(runner)) { IsBackground = true, Name = $"runner-{modelId}-{i}" };
             _runnerThreads[i].Start();
         }
     }
@@ -86,7 +88,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     /// <exception cref="EmbeddingException">The queue is full, or the batcher is shutting down.</exception>
     public async Task<(float[] Vectors, JobTimings Timings)> EmbedAsync(TokenizedInput[] inputs, CancellationToken cancellationToken)
     {
-        var job = new EmbeddingJob(inputs, _runner.Dimensions, RequestLanes.Of(inputs, _options));
+        var job = new EmbeddingJob(inputs, _runners[0].Dimensions, RequestLanes.Of(inputs, _options));
         var timings = await RunJobAsync(job, cancellationToken).ConfigureAwait(false);
         return (job.Output, timings);
     }
@@ -94,7 +96,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
     /// <summary>Like <see cref="EmbedAsync"/>, but answers each input's token vectors (<c>length × dimensions</c>), unpooled.</summary>
     public async Task<(float[][] TokenVectors, JobTimings Timings)> EmbedTokensAsync(TokenizedInput[] inputs, CancellationToken cancellationToken)
     {
-        var job = new EmbeddingJob(inputs, _runner.Dimensions, RequestLanes.Of(inputs, _options), tokenVectors: true);
+        var job = new EmbeddingJob(inputs, _runners[0].Dimensions, RequestLanes.Of(inputs, _options), tokenVectors: true);
         var timings = await RunJobAsync(job, cancellationToken).ConfigureAwait(false);
         return (job.TokenOutputs!, timings);
     }
@@ -179,7 +181,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
         }
     }
 
-    private void RunBatches()
+    private void RunBatches(IBatchRunner runner)
     {
         var rows = new List<int[]>();
         var tokenRows = new List<float[]?>();
@@ -193,7 +195,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
 
             if (batch.Items.Count > 0)
             {
-                RunBatch(batch, rows, tokenRows, alone && _loneRunner is not null ? _loneRunner : _runner, backlogged);
+                RunBatch(batch, rows, tokenRows, alone && _loneRunner is not null ? _loneRunner : runner, backlogged);
             }
             else
             {
@@ -308,7 +310,7 @@ internal sealed partial class DynamicBatcher : IAsyncDisposable
             wantsTokens |= tokens is not null;
         }
 
-        var dimensions = _runner.Dimensions;
+        var dimensions = _runners[0].Dimensions;
         var size = batch.Items.Count * dimensions;
         var output = ArrayPool<float>.Shared.Rent(size);
         try

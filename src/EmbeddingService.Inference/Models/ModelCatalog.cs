@@ -155,15 +155,19 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var path = System.IO.Path.IsPathRooted(registration.Path) ? registration.Path : System.IO.Path.Combine(AppContext.BaseDirectory, registration.Path);
         var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
         var tokenizer = ModelTokenizer.Create(manifest);
-        RuntimeOptions[] sessions = loneRuntime is null ? [runtime] : [runtime, loneRuntime];
+        // A session per runner, or one for all; then the lone-request session, if any. Sessions of a model share its weights.
+        var runnerSessions = _batchingOptions.SessionPerRunner ? runners : 1;
+        var sessions = Enumerable.Repeat(runtime, runnerSessions).Concat(loneRuntime is null ? [] : [loneRuntime]).ToArray();
         var sessionRunners = _runnerFactory.Create(manifest, sessions);
         var runner = sessionRunners[0];
-        var loneRunner = sessionRunners.Count > 1 ? sessionRunners[1] : null;
+        var perRunner = Enumerable.Range(0, runners).Select(i => sessionRunners[i % runnerSessions]).ToArray();
+        var loneRunner = loneRuntime is null ? null : sessionRunners[runnerSessions];
         double warmUpTokensPerSecond;
         try
         {
             warmUpTokensPerSecond = WarmUp(runner, tokenizer);
-            foreach (var created in sessionRunners.Skip(1))
+            // Every session once (a factory may hand out one runner for several sessions, as the tests' fakes do).
+            foreach (var created in sessionRunners.Skip(1).Distinct().Where(created => created != runner))
             {
                 WarmUp(created, tokenizer);
             }
@@ -180,10 +184,10 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
         // The runners' passes overlap, so the model runs about that many warm-up passes' worth of tokens per second: the
         // drain estimate's start, replaced by measured passes within seconds of load.
-        var batcher = new DynamicBatcher(manifest.Id, runner, _batchingOptions, runners, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner,
+        var batcher = new DynamicBatcher(manifest.Id, perRunner, _batchingOptions, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner,
             seedTokensPerSecond: warmUpTokensPerSecond * runners);
         Log.Loaded(_logger, manifest.Id, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, sessionRunners.OfType<IDisposable>().ToArray());
+        return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, sessionRunners.Distinct().OfType<IDisposable>().ToArray());
     }
 
     /// <summary>One real forward pass, so the first request does not pay for graph initialization and first allocations.</summary>

@@ -1,6 +1,7 @@
 using EmbeddingService.Inference;
 using EmbeddingService.Inference.Batching;
 using EmbeddingService.Inference.Diagnostics;
+using EmbeddingService.Inference.Runtime;
 using EmbeddingService.Inference.Tokenization;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,7 +14,7 @@ public sealed class DynamicBatcherTests
 
     private static DynamicBatcher CreateBatcher(FakeBatchRunner runner, BatchingOptions? options = null, int runners = 1, FakeBatchRunner? loneRunner = null,
         double seedTokensPerSecond = 1000) =>
-        new("test", runner, options ?? new BatchingOptions(), runners, new EmbeddingMetrics(), NullLogger.Instance, loneRunner, seedTokensPerSecond);
+        new("test", Enumerable.Repeat<IBatchRunner>(runner, runners).ToArray(), options ?? new BatchingOptions(), new EmbeddingMetrics(), NullLogger.Instance, loneRunner, seedTokensPerSecond);
 
     private static TokenizedInput[] Inputs(params int[] firstIds) =>
         firstIds.Select(static (id, i) => new TokenizedInput([101, id, .. Enumerable.Repeat(5, id % 7), 102], false)).ToArray();

@@ -103,7 +103,7 @@ public sealed class StarvationBoundTests
     {
         var options = SchedulingScripts.Options(interactiveBatchesPerBulkBatch);
         var runner = new FakeBatchRunner(gated: true);
-        await using var batcher = new DynamicBatcher("bound", runner, options, runners: 1, new EmbeddingMetrics(), NullLogger.Instance);
+        await using var batcher = new DynamicBatcher("bound", [runner], options, new EmbeddingMetrics(), NullLogger.Instance);
         var play = new GatedPlay(runner, batcher, options);
         try
         {

@@ -16,6 +16,9 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
 
     public bool Gated { get; set; } = true;
 
+    /// <summary>How many sessions the catalog asked for, per model.</summary>
+    public Dictionary<string, int> SessionsRequested { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Hold the warm-up pass too, so the models stay "loading" until the test releases them.</summary>
     public bool HoldWarmUp { get; set; }
 
@@ -36,7 +39,7 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
 
     public IReadOnlyList<IBatchRunner> Create(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions)
     {
-        if (sessions.Count != 1)
+        if (sessions.Distinct().Count() != 1)
         {
             throw new InvalidOperationException($"The gated fakes stand for one session per model: set Batching:LoneRequestThreads to {OneSession}.");
         }
@@ -51,9 +54,11 @@ internal sealed class GatedRunnerFactory : IBatchRunnerFactory
         lock (_runners)
         {
             _runners[manifest.Id] = runner;
+            SessionsRequested[manifest.Id] = sessions.Count;
         }
 
-        return [runner];
+        // One fake for every (alike) session: one gate for all the model's passes.
+        return sessions.Select(_ => (IBatchRunner)runner).ToArray();
     }
 
     public void Install(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IBatchRunnerFactory>(this));
