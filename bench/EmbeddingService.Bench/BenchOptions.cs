@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive|documents] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -18,6 +18,13 @@ internal sealed record BenchOptions
     /// <summary>Run only the interactive-under-bulk level after the warm-up (<c>--only interactive</c>): no raw baseline, no
     /// other level, for iterating on the scheduler.</summary>
     public bool InteractiveOnly { get; init; }
+
+    /// <summary>Run only the documents level (<c>--only documents</c>: <c>/embed_chunks</c> against the raw loop on the same
+    /// chunks): no other raw configuration, no other level.</summary>
+    public bool DocumentsOnly { get; init; }
+
+    /// <summary>Any <c>--only</c>.</summary>
+    public bool OneLevel => InteractiveOnly || DocumentsOnly;
 
     /// <summary>How long the soak runs: 3 minutes, the mix (<c>--minutes</c> overrides).</summary>
     public double SoakMinutes { get; init; } = 3;
@@ -94,7 +101,8 @@ internal sealed record BenchOptions
                 "--only" => Next() switch
                 {
                     "interactive" => options with { InteractiveOnly = true },
-                    var other => throw new ArgumentException($"--only wants interactive, got '{other}'."),
+                    "documents" => options with { DocumentsOnly = true },
+                    var other => throw new ArgumentException($"--only wants interactive or documents, got '{other}'."),
                 },
                 "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--model" => options with { Model = Next() },
@@ -111,18 +119,18 @@ internal sealed record BenchOptions
                         var other => throw new ArgumentException($"--driver wants wrk or httpclient, got '{other}'."),
                     },
                 },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive|documents] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
             };
         }
 
-        if (options.RawOnly && (options.ServiceOnly || options.Soak || options.InteractiveOnly))
+        if (options.RawOnly && (options.ServiceOnly || options.Soak || options.OneLevel))
         {
             throw new ArgumentException("--raw-only runs no service: it does not go with --service-only, --only or --soak.");
         }
 
-        if (options.InteractiveOnly && options.Soak)
+        if (options.OneLevel && options.Soak)
         {
-            throw new ArgumentException("--only interactive runs a load level: it does not go with --soak.");
+            throw new ArgumentException("--only runs one load level: it does not go with --soak.");
         }
 
         if (options.Driver != LoadDriverChoice.Auto && (options.RawOnly || options.Soak))

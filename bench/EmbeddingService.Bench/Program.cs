@@ -1,13 +1,13 @@
 using EmbeddingService.Bench;
 
 // One run: the raw in-process baseline, then the real service over HTTP on the same sentences (ending with an interactive
-// caller under bulk load), then the ratios. `--soak --minutes N` runs the soak instead. See bench/README.md.
+// caller under bulk load), then the ratios, then whole documents in chunks against the raw loop on the same chunks. `--soak --minutes N` runs the soak instead. See bench/README.md.
 var options = BenchOptions.Parse(args);
 var workloads = Workloads.Load(options.EvalDir);
 Report.Header(options, workloads);
 
 List<RawResult> raw = [];
-var rawRun = options.Soak || options.ServiceOnly || options.InteractiveOnly ? null : new RawRun(options, workloads);
+var rawRun = options.Soak || options.ServiceOnly || options.OneLevel ? null : new RawRun(options, workloads);
 if (rawRun is not null)
 {
     raw = rawRun.Measure();
@@ -26,6 +26,12 @@ await ServiceLoad.EnsureEmbedsAsync(httpClientDriver.Client, options.Model);
 if (options.Soak)
 {
     await new SoakRunner(service, workloads, options.Model).RunAsync(options.SoakMinutes);
+    return;
+}
+
+if (options.DocumentsOnly)
+{
+    Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
     return;
 }
 
@@ -54,3 +60,8 @@ if (partners is not null)
 }
 
 Report.Interactive(interactive, loadDriver.Name);
+if (!options.InteractiveOnly && !options.ServiceOnly)
+{
+    // Last: its long chunks grow the service's arena, which the peak RSS above should not count.
+    Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
+}

@@ -118,6 +118,35 @@ internal sealed class RawBaseline(ModelManifest manifest, ModelTokenizer tokeniz
         return new RawResult("mixed sorted", layout, batchSize, sentences, elapsed, latency);
     }
 
+    /// <summary>Model inputs given as token ids (document chunks with their special tokens), in the order given, cut into
+    /// batches of <paramref name="batchSize"/>, the whole list <paramref name="passes"/> times over. Fixed work, timed;
+    /// counted in inputs (chunks).</summary>
+    public RawResult Rows(string workload, RawLayout layout, int batchSize, int[][] rows, int passes = 1)
+    {
+        var pass = rows.Chunk(batchSize).ToArray();
+        var batches = Enumerable.Repeat(pass, passes).SelectMany(static b => b).ToArray();
+        var next = -1;
+        var (count, elapsed, latency) = RunThreads(layout, deadline: null, (runner, output) =>
+        {
+            var index = Interlocked.Increment(ref next);
+            if (index >= batches.Length)
+            {
+                return 0;
+            }
+
+            var batch = batches[index];
+            var dimensions = runner.Dimensions;
+            runner.Run(batch, output.AsSpan(0, batch.Length * dimensions));
+            for (var i = 0; i < batch.Length; i++)
+            {
+                Pooling.Normalize(output.AsSpan(i * dimensions, dimensions));
+            }
+
+            return batch.Length;
+        });
+        return new RawResult(workload, layout, batchSize, count, elapsed, latency);
+    }
+
     /// <summary>Runs <paramref name="work"/> on the layout's threads (on a session each, or on one) until it returns 0
     /// or <paramref name="deadline"/> seconds pass. Two warm-up batches per thread are not counted.</summary>
     private (long Sentences, double Seconds, LatencyStats Latency) RunThreads(RawLayout layout, double? deadline, Func<OnnxBatchRunner, float[], int> work)

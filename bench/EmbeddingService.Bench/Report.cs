@@ -147,4 +147,28 @@ internal static class Report
             return "unknown";
         }
     }
+
+    public static void Documents(DocumentResult result)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"## Whole documents (POST /embed_chunks, {DocumentChunks.Connections} connections, one document per request)");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{result.Documents} documents of ~{DocumentChunks.DocumentWords} words: {result.Chunks} chunks at the default budget, {result.ChunkTokens} chunk tokens (special tokens excluded). The raw loop runs the same chunks (the library's tokenizer, chunk planner and runner; no HTTP, no batcher; tokenizing not timed), sorted by length; its best configuration and the service take their windows in turn, each window every document once."));
+        Console.WriteLine();
+        Console.WriteLine("| raw configuration (raw phase) | chunks/s | p50 per batch ms |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var r in result.RawPhase)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Layout}, batch {r.BatchSize} | {r.SentencesPerSecond:F1} | {r.P50Ms:F1} |"));
+        }
+
+        Console.WriteLine();
+        var best = result.RawBest;
+        var requests = LatencyStats.Pool(result.ServiceWindows.Select(static w => w.Latency));
+        Console.WriteLine("| measure | value | target | met |");
+        Console.WriteLine("|---|---:|---:|:---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| chunk tokens/s, service / raw ({result.ServiceTokensPerSecond:F0} / {result.RawTokensPerSecond:F0} ({best.Layout}, batch {best.BatchSize}); rounds {string.Join(", ", result.RoundRatios.Select(static r => r.ToString("F3", CultureInfo.InvariantCulture)))}; p50 per document {requests.PercentileMs(50):F0} ms) | {result.Ratio:F3}x | >= 0.9x | {(result.Ratio >= 0.9 ? "yes" : "NO")} |"));
+        Console.WriteLine($"| non-200 answers | {result.Failed} | 0 | {(result.Failed == 0 ? "yes" : "NO")} |");
+    }
 }

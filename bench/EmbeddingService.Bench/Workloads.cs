@@ -86,6 +86,30 @@ internal sealed class Workloads
         return $"{sentence} {round}";
     }
 
+    /// <summary><paramref name="count"/> documents of at least <paramref name="words"/> words each: STS sentences in the
+    /// short sequence's order, five to a paragraph, paragraphs apart by a blank line. Each document reads its own stretch
+    /// of the sequence (wrapping around the pool when the documents need more sentences than it has).</summary>
+    public string[] Documents(int count, int words)
+    {
+        var documents = new string[count];
+        var next = 0;
+        for (var d = 0; d < count; d++)
+        {
+            var text = new System.Text.StringBuilder();
+            var written = 0;
+            for (var s = 0; written < words; s++)
+            {
+                var sentence = _pool[next++ % _pool.Length];
+                text.Append(s == 0 ? "" : s % 5 == 0 ? "\n\n" : " ").Append(sentence);
+                written += sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+            }
+
+            documents[d] = text.ToString();
+        }
+
+        return documents;
+    }
+
     /// <summary>How many distinct texts <see cref="Short"/> has: indices from 0 to one less.</summary>
     public long DistinctShortTexts => (LastOneTokenRound + 1L) * _pool.Length;
 
