@@ -77,6 +77,37 @@ public sealed class GeneratedClientTests(EmbeddingServiceFactory factory)
     }
 
     [Fact]
+    public async Task Rag_ingestion_example_from_the_docs()
+    {
+        // docs/clients.md, "RAG ingestion": a document in, chunks with their spans out, stored with their text.
+        var document = string.Join(" ", EvalData.StsPairs("dev").Take(120).Select(static p => p.First));
+        var store = new List<(int Start, int End, string Text, float[] Vector)>();
+        var api = NewClient();
+        var chunks = await api.EmbedChunksAsync(new EmbedChunksRequest
+        {
+            Inputs = [document],
+            ChunkTokens = 200,
+            OverlapTokens = 20,
+        }, Ct);
+
+        foreach (var chunk in chunks[0])
+        {
+            var text = document[chunk.Start..chunk.End];
+            store.Add((chunk.Start, chunk.End, text, chunk.Embedding.ToArray()));
+        }
+
+        Assert.True(store.Count > 3);
+        var expected = await api.EmbedAsync(new EmbedRequest { Inputs = store.Select(static c => c.Text).ToList() }, Ct);
+        for (var i = 0; i < store.Count; i++)
+        {
+            Assert.True(VectorMath.Cosine(store[i].Vector, expected[i].ToArray()) > 0.999, $"chunk {i}");
+        }
+
+        var tokens = await api.EmbedAllAsync(new EmbedAllRequest { Inputs = ["hello world"] }, Ct);
+        Assert.Equal(4, tokens[0].Count);
+    }
+
+    [Fact]
     public async Task Errors_arrive_as_typed_exceptions_with_the_surface_error_body()
     {
         var client = NewClient();
