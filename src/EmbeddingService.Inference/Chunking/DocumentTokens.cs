@@ -10,6 +10,10 @@ public sealed class DocumentTokens
     private static readonly char[] s_sentenceEnds = ['.', '!', '?', '。', '！', '？'];
     private static readonly char[] s_lineBreaks = ['\n', '\r', '\u2028', '\u2029', '\u0085'];
 
+    private readonly bool[] _continuation;
+    private readonly int[]? _starts;
+    private readonly int[]? _stops;
+
     /// <param name="text">The caller's text.</param>
     /// <param name="ids">The content token ids, in order.</param>
     /// <param name="continuation">Whether each token continues the word of the token before it (a WordPiece <c>##</c>).</param>
@@ -23,10 +27,6 @@ public sealed class DocumentTokens
         _starts = starts;
         _stops = stops;
     }
-
-    private readonly bool[] _continuation;
-    private readonly int[]? _starts;
-    private readonly int[]? _stops;
 
     public string Text { get; }
 

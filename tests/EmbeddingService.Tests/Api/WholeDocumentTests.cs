@@ -258,11 +258,29 @@ public sealed class WholeDocumentTests(EmbeddingServiceFactory factory)
     [Fact]
     public async Task The_older_auto_truncate_false_still_means_error()
     {
-        await using var service = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?> { ["Limits:AutoTruncate"] = "false" });
+        await using var service = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?>
+        {
+            ["Limits:AutoTruncate"] = "false",
+            ["OpenAi:TokenIdInputs"] = "Model",
+        });
         using var client = service.CreateClient();
         using var response = await client.PostAsJsonAsync("/embed", new { inputs = s_english }, Ct);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Single(await client.EmbedAsync(new { inputs = s_english, truncate = true }));
+
+        // Ids of the model's own vocabulary follow the same policy; under mean they are chunked at word starts (there is
+        // no text, so no sentence ends), close to the text's own mean.
+        using var tokenized = await client.PostAsJsonAsync("/tokenize", new { inputs = s_english, add_special_tokens = false }, Ct);
+        var ids = JsonDocument.Parse(await tokenized.Content.ReadAsStringAsync(Ct)).RootElement[0].EnumerateArray().Select(static t => t.GetProperty("id").GetInt32()).ToArray();
+        using var refused = await client.PostAsJsonAsync("/v1/embeddings", new { input = ids, model = MiniLm }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains($"Input 0 has {ids.Length + 2} tokens", await refused.Content.ReadAsStringAsync(Ct));
+        using var mean = await client.PostAsJsonAsync("/v1/embeddings", new { input = ids, model = MiniLm, long_input = "mean" }, Ct);
+        mean.EnsureSuccessStatusCode();
+        var vector = JsonDocument.Parse(await mean.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("data")[0].GetProperty("embedding")
+            .EnumerateArray().Select(static e => e.GetSingle()).ToArray();
+        var textMean = (await client.EmbedAsync(new { inputs = s_english, long_input = "mean" }))[0];
+        Assert.True(VectorMath.Cosine(vector, textMean) > 0.98);
     }
 
     [Fact]
