@@ -21,10 +21,11 @@ public sealed class EmbeddingServiceClientOptions
     /// <summary>How many batch requests of one call run at once (the server batches across requests anyway).</summary>
     public int MaxConcurrentRequests { get; set; } = 2;
 
-    /// <summary>What the service does with a text longer than the model's limit: <c>truncate</c>, <c>error</c> or <c>mean</c>
-    /// (embed it in chunks and average them); null leaves it to the server's <c>Limits:LongInput</c>. A call can choose its
-    /// own with <c>EmbeddingGenerationOptions.AdditionalProperties["long_input"]</c>.</summary>
-    public string? LongInput { get; set; }
+    /// <summary>What the service does with a text longer than the model's limit: truncate it, refuse it, or embed it in
+    /// chunks and average them (<c>Mean</c>); null leaves it to the server's <c>Limits:LongInput</c>. A call can choose its
+    /// own with <c>EmbeddingGenerationOptions.AdditionalProperties["long_input"]</c> (<c>"truncate"</c>, <c>"error"</c>,
+    /// <c>"mean"</c>, or the enum).</summary>
+    public OpenAiEmbeddingRequestLongInput? LongInput { get; set; }
 
     /// <summary>HTTP timeout per request.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(100);

@@ -52,7 +52,7 @@ internal sealed class EmbeddingServiceEmbeddingGenerator : IEmbeddingGenerator<s
                     Model = model,
                     Dimensions = options?.Dimensions,
                     EncodingFormat = OpenAiEmbeddingRequestEncodingFormat.Float,
-                    LongInput = options?.AdditionalProperties?.TryGetValue("long_input", out string? longInput) == true ? longInput : _options.LongInput,
+                    LongInput = LongInputOf(options) ?? _options.LongInput,
                 };
                 var response = await client.CreateEmbeddingsAsync(request, ct).ConfigureAwait(false);
                 if (response.Data.Count != batch.Inputs.Count)
@@ -136,4 +136,12 @@ internal sealed class EmbeddingServiceEmbeddingGenerator : IEmbeddingGenerator<s
         var info = await _clientFactory().InfoAsync().ConfigureAwait(false);
         return info.ModelId;
     }
+
+    /// <summary>A call's own long-input policy, from <c>AdditionalProperties["long_input"]</c>.</summary>
+    /// <exception cref="ArgumentException">A value that is not a policy.</exception>
+    private static OpenAiEmbeddingRequestLongInput? LongInputOf(EmbeddingGenerationOptions? options) =>
+        options?.AdditionalProperties?.TryGetValue("long_input", out var value) != true || value is null ? null
+        : value is OpenAiEmbeddingRequestLongInput policy ? policy
+        : Enum.TryParse<OpenAiEmbeddingRequestLongInput>(value.ToString(), ignoreCase: true, out var parsed) ? parsed
+        : throw new ArgumentException($"long_input must be truncate, error or mean; got '{value}'.", nameof(options));
 }

@@ -140,6 +140,27 @@ public sealed class Embedder
         return new TokenEmbeddingResult(model.Id, tokens, model.Dimensions, rows.Tokens, rows.Truncated, new EmbeddingTimings(tokenization, timings.Queue, timings.Inference));
     }
 
+    /// <summary>Token ids of the model's vocabulary back to text (<c>/decode</c>), one text per list.</summary>
+    /// <exception cref="EmbeddingException">An id is outside the vocabulary (its list's index, its position, the range).</exception>
+    public IReadOnlyList<string> Decode(IReadOnlyList<IReadOnlyList<int>> ids, string? modelId, bool skipSpecialTokens)
+    {
+        var model = _catalog.Get(modelId);
+        var texts = new string[ids.Count];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            try
+            {
+                texts[i] = model.Tokenizer.Decode(ids[i], skipSpecialTokens);
+            }
+            catch (EmbeddingException ex) when (ids.Count > 1)
+            {
+                throw new EmbeddingException(ex.Kind, $"List {i}: {ex.Message}", "ids");
+            }
+        }
+
+        return texts;
+    }
+
     /// <summary>The tokens of <paramref name="text"/> with offsets, for <c>/tokenize</c>; applies the prompt like embedding does.</summary>
     public IReadOnlyList<TokenSpan> Tokenize(string text, string? modelId, string? promptName, bool addSpecialTokens)
     {

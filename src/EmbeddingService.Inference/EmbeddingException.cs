@@ -11,6 +11,8 @@ public enum EmbeddingErrorKind
     Tokenizer,
     /// <summary>The model named in the request is not loaded.</summary>
     ModelNotFound,
+    /// <summary>The route needs a kind of model the service does not serve (a re-ranker, a classifier, a sparse model).</summary>
+    ModelType,
     /// <summary>The queue is full: try again later.</summary>
     Overloaded,
     /// <summary>The request did not finish within its time limit.</summary>

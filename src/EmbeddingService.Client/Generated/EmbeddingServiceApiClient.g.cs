@@ -136,6 +136,18 @@ namespace EmbeddingService.Client
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
+        /// Token ids back to text
+        /// </summary>
+        /// <remarks>
+        /// Always a list of texts, one per list of ids (one for a single list), as TEI answers.
+        /// </remarks>
+        /// <param name="body">The request, as JSON.</param>
+        /// <returns>OK</returns>
+        /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<System.Collections.Generic.IList<string>> DecodeAsync(DecodeRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
         /// Prometheus metrics (text exposition format)
         /// </summary>
         /// <remarks>
@@ -1727,6 +1739,181 @@ namespace EmbeddingService.Client
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
+        /// Token ids back to text
+        /// </summary>
+        /// <remarks>
+        /// Always a list of texts, one per list of ids (one for a single list), as TEI answers.
+        /// </remarks>
+        /// <param name="body">The request, as JSON.</param>
+        /// <returns>OK</returns>
+        /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<System.Collections.Generic.IList<string>> DecodeAsync(DecodeRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
+                    var content_ = new System.Net.Http.ByteArrayContent(json_);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
+                    request_.Content = content_;
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "decode"
+                    urlBuilder_.Append("decode");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<System.Collections.Generic.IList<string>>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Bad request: malformed JSON, an empty input (TEI), or any invalid request on the OpenAI routes.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Missing or wrong API key (`Authorization: Bearer <key>`), when the server has `Auth:ApiKeys` configured.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Unknown model (or route).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 413)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("The request body is larger than `Limits:MaxRequestBodyBytes`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 415)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("The request body is not JSON (`Content-Type: application/json`).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 422)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Invalid request (TEI routes): wrong types, too many inputs (`Limits:MaxInputsPerRequest`), an input over `Limits:MaxInputChars`, an input over the model\'s limit with `long_input: error` (or `truncate: false`), a bad `long_input`, `chunk_tokens` or `overlap_tokens`, more chunks than `Limits:MaxChunksPerRequest`, more /embed_all tokens than `Limits:MaxEmbedAllTokens`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 429)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Overloaded: the model\'s queue is full (`Batching:MaxQueuedInputs`), or the rate limit is hit. Retry after `Retry-After` seconds: for a full queue, the time the model should take to run what waits.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Internal error.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TeiError>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new EmbeddingServiceApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new EmbeddingServiceApiException<TeiError>("Not ready: models loading, shutting down, or the request ran past `Limits:RequestTimeoutSeconds`. Retry after `Retry-After` seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new EmbeddingServiceApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
         /// Prometheus metrics (text exposition format)
         /// </summary>
         /// <remarks>
@@ -1963,6 +2150,33 @@ namespace EmbeddingService.Client
     }
 
     /// <summary>
+    /// Body of `POST /decode`: token ids back to text.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DecodeRequest
+    {
+
+        /// <summary>
+        /// One list of token ids (of the model's vocabulary, as `/tokenize` gives them) or a list of lists.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("ids")]
+        public System.Collections.Generic.IList<System.Collections.Generic.IList<int>> Ids { get; set; } = default!;
+
+        /// <summary>
+        /// Leave out special tokens such as `[CLS]` and `[SEP]`.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("skip_special_tokens")]
+        public bool? SkipSpecialTokens { get; set; } = true;
+
+        /// <summary>
+        /// The model id; default: the server's default model.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("model")]
+        public string? Model { get; set; } = default!;
+
+    }
+
+    /// <summary>
     /// Body of `POST /embed_all`: the token vectors of each input, not pooled.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -1973,7 +2187,7 @@ namespace EmbeddingService.Client
         /// One text or a list of texts.
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("inputs")]
-        public System.Collections.Generic.IList<string>? Inputs { get; set; } = default!;
+        public System.Collections.Generic.IList<string> Inputs { get; set; } = default!;
 
         /// <summary>
         /// `true` truncates inputs over the model's limit, `false` refuses them (422). Default: the server's
@@ -1986,7 +2200,8 @@ namespace EmbeddingService.Client
         /// `right` (keep the beginning) or `left` (keep the end).
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("truncation_direction")]
-        public string? TruncationDirection { get; set; } = "right";
+        [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<EmbedAllRequestTruncationDirection>))]
+        public EmbedAllRequestTruncationDirection? TruncationDirection { get; set; } = EmbeddingService.Client.EmbedAllRequestTruncationDirection.Right;
 
         [System.Text.Json.Serialization.JsonPropertyName("prompt_name")]
         public string? PromptName { get; set; } = default!;
@@ -2007,7 +2222,7 @@ namespace EmbeddingService.Client
         /// One document or a list of documents.
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("inputs")]
-        public System.Collections.Generic.IList<string>? Inputs { get; set; } = default!;
+        public System.Collections.Generic.IList<string> Inputs { get; set; } = default!;
 
         /// <summary>
         /// The most tokens per chunk, special tokens (and the prompt) excluded. Default and maximum: the model's
@@ -2074,7 +2289,8 @@ namespace EmbeddingService.Client
         /// <br/>            vectors weighted by their tokens). Default: `truncate` if given, else the server's `Limits:LongInput`.
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("long_input")]
-        public string? LongInput { get; set; } = default!;
+        [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<EmbedRequestLongInput>))]
+        public EmbedRequestLongInput? LongInput { get; set; } = default!;
 
         /// <summary>
         /// `right` (keep the beginning) or `left` (keep the end).
@@ -2342,7 +2558,8 @@ namespace EmbeddingService.Client
         /// <br/>            send it as an extra body field (Python: `extra_body={"long_input": "mean"}`).
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("long_input")]
-        public string? LongInput { get; set; } = default!;
+        [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<OpenAiEmbeddingRequestLongInput>))]
+        public OpenAiEmbeddingRequestLongInput? LongInput { get; set; } = default!;
 
         /// <summary>
         /// An end-user id; accepted for compatibility and not stored.
@@ -2479,7 +2696,8 @@ namespace EmbeddingService.Client
         /// <br/>            vectors weighted by their tokens). Default: `truncate` if given, else the server's `Limits:LongInput`.
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("long_input")]
-        public string? LongInput { get; set; } = default!;
+        [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<SimilarityRequestLongInput>))]
+        public SimilarityRequestLongInput? LongInput { get; set; } = default!;
 
         [System.Text.Json.Serialization.JsonPropertyName("truncation_direction")]
         [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<SimilarityRequestTruncationDirection>))]
@@ -2581,6 +2799,33 @@ namespace EmbeddingService.Client
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum EmbedAllRequestTruncationDirection
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"right")]
+        Right = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"left")]
+        Left = 1,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum EmbedRequestLongInput
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"truncate")]
+        Truncate = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"error")]
+        Error = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"mean")]
+        Mean = 2,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
     public enum EmbedRequestTruncationDirection
     {
 
@@ -2601,6 +2846,36 @@ namespace EmbeddingService.Client
 
         [System.Runtime.Serialization.EnumMember(Value = @"base64")]
         Base64 = 1,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum OpenAiEmbeddingRequestLongInput
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"truncate")]
+        Truncate = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"error")]
+        Error = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"mean")]
+        Mean = 2,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum SimilarityRequestLongInput
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"truncate")]
+        Truncate = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"error")]
+        Error = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"mean")]
+        Mean = 2,
 
     }
 

@@ -54,6 +54,9 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
     public string DefaultModelId => _modelsOptions.Default;
 
+    /// <summary>The ids of the configured models, loaded or not, in configuration order.</summary>
+    public IEnumerable<string> ModelIds => _modelsOptions.Items.Select(static m => m.Id);
+
     /// <summary>The model to use for a request naming <paramref name="id"/> (or none).</summary>
     /// <exception cref="EmbeddingException">The service is not ready, or no model has that id.</exception>
     public EmbeddingModel Get(string? id)

@@ -11,18 +11,15 @@ namespace EmbeddingService.Inference.Tokenization;
 /// </summary>
 public sealed class ModelTokenizer
 {
-    /// <summary>What marks a WordPiece that continues the word before it.</summary>
-    private const string ContinuationPrefix = "##";
-
     private readonly BertTokenizer _bert;
-    private readonly bool[] _continuationById;
+    private readonly WordPieceDecoder _decoder;
 
-    private ModelTokenizer(BertTokenizer bert, int maxLength, bool[] continuationById)
+    private ModelTokenizer(BertTokenizer bert, int maxLength, string[] vocabulary)
     {
         _bert = bert;
-        _continuationById = continuationById;
+        _decoder = new WordPieceDecoder(vocabulary);
         MaxLength = maxLength;
-        VocabularySize = continuationById.Length;
+        VocabularySize = vocabulary.Length;
     }
 
     /// <summary>The most tokens per input, special tokens included.</summary>
@@ -50,8 +47,7 @@ public sealed class ModelTokenizer
             PreTokenizer = BertPreTokenizer.Instance,
         });
         // vocab.txt holds one token per line, its id being the line's number.
-        var continuationById = File.ReadLines(manifest.VocabularyPath).Select(IsContinuation).ToArray();
-        return new ModelTokenizer(bert, manifest.MaxSequenceLength, continuationById);
+        return new ModelTokenizer(bert, manifest.MaxSequenceLength, File.ReadAllLines(manifest.VocabularyPath));
     }
 
     /// <summary>Tokenizes <paramref name="text"/> for the model.</summary>
@@ -71,16 +67,24 @@ public sealed class ModelTokenizer
     }
 
     /// <exception cref="EmbeddingException">An id is outside the vocabulary.</exception>
-    public void CheckIds(IReadOnlyList<int> ids)
+    public void CheckIds(IReadOnlyList<int> ids, string field = "input")
     {
         for (var i = 0; i < ids.Count; i++)
         {
             if ((uint)ids[i] >= (uint)VocabularySize)
             {
                 throw new EmbeddingException(EmbeddingErrorKind.Tokenizer,
-                    $"Token id {ids[i]} at position {i} is outside the model's vocabulary (0-{VocabularySize - 1}).", "input");
+                    $"Token id {ids[i]} at position {i} is outside the model's vocabulary (0-{VocabularySize - 1}).", field);
             }
         }
+    }
+
+    /// <summary>Token ids back to text, as TEI's <c>/decode</c> gives it (see <see cref="WordPieceDecoder"/>).</summary>
+    /// <exception cref="EmbeddingException">An id is outside the vocabulary.</exception>
+    public string Decode(IReadOnlyList<int> ids, bool skipSpecialTokens)
+    {
+        CheckIds(ids, "ids");
+        return _decoder.Decode(ids, skipSpecialTokens);
     }
 
     /// <summary>Ids a client tokenized itself (checked with <see cref="CheckIds"/>), as a document to chunk: word starts
@@ -90,7 +94,7 @@ public sealed class ModelTokenizer
         var continuation = new bool[ids.Count];
         for (var i = 0; i < ids.Count; i++)
         {
-            continuation[i] = _continuationById[ids[i]];
+            continuation[i] = _decoder.IsContinuation(ids[i]);
         }
 
         return new DocumentTokens(string.Empty, [.. ids], continuation, starts: null, stops: null);
@@ -133,7 +137,7 @@ public sealed class ModelTokenizer
         {
             var token = tokens[i];
             ids[i] = token.Id;
-            continuation[i] = IsContinuation(token.Value);
+            continuation[i] = _decoder.IsContinuation(token.Id);
             if (starts is not null && offsets!.ToOriginal(token.Offset.Start.Value, token.Offset.End.Value) is ({ } start, { } stop))
             {
                 starts[i] = start;
@@ -162,8 +166,6 @@ public sealed class ModelTokenizer
         ids[^1] = SepId;
         return new TokenizedInput(ids, Truncated: false);
     }
-
-    private static bool IsContinuation(string token) => token.StartsWith(ContinuationPrefix, StringComparison.Ordinal);
 
     private (IReadOnlyList<EncodedToken> Tokens, OffsetMap? Offsets) EncodeWithOffsets(string text)
     {

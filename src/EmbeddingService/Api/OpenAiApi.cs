@@ -15,6 +15,9 @@ internal static class OpenAiApi
     /// <summary>OpenAI's <c>created</c>: when this build was made (the models ship with it).</summary>
     private static readonly long s_created = new DateTimeOffset(File.GetLastWriteTimeUtc(typeof(OpenAiApi).Assembly.Location)).ToUnixTimeSeconds();
 
+    /// <summary>TEI serves the OpenAI route without <c>/v1</c> too.</summary>
+    public const string EmbeddingsAlias = "/embeddings";
+
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1").WithTags("OpenAI");
@@ -24,6 +27,10 @@ internal static class OpenAiApi
             .WithSummary("Create embeddings (OpenAI-compatible)")
             .WithDescription("Accepts a string, a list of strings, or token ids (cl100k_base by default). encoding_format base64 returns little-endian float32.")
             .ProducesOpenAiErrors();
+
+        // The same handler (body, answer, OpenAI error shape, middleware); left out of the OpenAPI document like TEI's other
+        // aliases, so generated clients get one method for the operation.
+        app.MapPost(EmbeddingsAlias, CreateEmbeddingsAsync).WithTags("OpenAI").ExcludeFromDescription();
 
         api.MapGet("/models", ListModels)
             .WithName("ListModels")

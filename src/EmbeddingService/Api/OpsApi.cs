@@ -27,6 +27,11 @@ internal static class OpsApi
             .WithTags("Operations")
             .Produces<HealthResponse>(StatusCodes.Status503ServiceUnavailable);
 
+        // TEI's aliases of /health: GET / (Hugging Face Inference API) and GET /ping (AWS SageMaker). Public like /health
+        // (Hosting/HealthRoutes.cs); left out of the OpenAPI document.
+        app.MapGet("/", static (HealthCheckService health, CancellationToken ct) => CheckAsync(health, HealthTags.Ready, ct)).ExcludeFromDescription();
+        app.MapGet("/ping", static (HealthCheckService health, CancellationToken ct) => CheckAsync(health, HealthTags.Ready, ct)).ExcludeFromDescription();
+
         app.MapGet("/info", GetInfo)
             .WithName("Info")
             .WithSummary("The loaded models, their dimensions and limits, and the server's limits")

@@ -3,11 +3,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Serilog;
 using EmbeddingService.Api.Contracts;
 using EmbeddingService.Inference;
+using EmbeddingService.Inference.Models;
 
 namespace EmbeddingService.Api;
 
 /// <summary>The Text Embeddings Inference surface: <c>/embed</c>, <c>/embed_chunks</c>, <c>/embed_all</c>, <c>/tokenize</c>,
-/// <c>/similarity</c>.</summary>
+/// <c>/decode</c>, <c>/similarity</c>; TEI's aliases of <c>/embed</c> (<c>POST /</c>, <c>POST /invocations</c>); and TEI's
+/// routes for other kinds of model, which answer that no such model is served.</summary>
 internal static class TeiApi
 {
     public static IEndpointRouteBuilder MapTeiApi(this IEndpointRouteBuilder app)
@@ -41,6 +43,28 @@ internal static class TeiApi
             .WithName("Similarity")
             .WithSummary("Cosine similarity of a source sentence with each of several sentences")
             .ProducesTeiErrors();
+
+        api.MapPost("/decode", Decode)
+            .WithName("Decode")
+            .WithSummary("Token ids back to text")
+            .WithDescription("Always a list of texts, one per list of ids (one for a single list), as TEI answers.")
+            .ProducesTeiErrors();
+
+        // TEI's aliases of /embed for an embedding model: the Hugging Face Inference API and its clients post to the root,
+        // AWS SageMaker to /invocations. The same handler, so the same body, answer, errors, and the same middleware (auth,
+        // rate limit, request timeout, logging). Left out of the OpenAPI document: a client generated from it gets one
+        // method per operation, and /embed is that operation.
+        api.MapPost("/", EmbedAsync).ExcludeFromDescription();
+        api.MapPost("/invocations", EmbedAsync).ExcludeFromDescription();
+
+        // TEI's routes for re-rankers, classifiers and SPLADE models. This service serves embedding models only, so they
+        // answer as TEI does for a model of the wrong type (424), naming what is served, rather than 404 "no route".
+        api.MapPost("/rerank", static (ModelCatalog catalog) => NotServed(catalog, "re-ranker", "POST /rerank"))
+            .ExcludeFromDescription();
+        api.MapPost("/predict", static (ModelCatalog catalog) => NotServed(catalog, "classifier", "POST /predict"))
+            .ExcludeFromDescription();
+        api.MapPost("/embed_sparse", static (ModelCatalog catalog) => NotServed(catalog, "sparse (SPLADE)", "POST /embed_sparse"))
+            .ExcludeFromDescription();
 
         return app;
     }
@@ -121,6 +145,31 @@ internal static class TeiApi
 
         return TypedResults.Ok(inputs);
     }
+
+    public static Ok<IReadOnlyList<string>> Decode(DecodeRequest request, Embedder embedder, RequestRules rules)
+    {
+        if (request.Ids is null)
+        {
+            throw EmbeddingException.Validation("`ids` is required.", "ids");
+        }
+
+        var lists = request.Ids.Lists;
+        rules.CheckCount(lists.Count, "ids");
+        for (var i = 0; i < lists.Count; i++)
+        {
+            if (lists[i].Count == 0)
+            {
+                throw new EmbeddingException(EmbeddingErrorKind.Empty, request.Ids.Single ? "`ids` cannot be empty." : $"`ids[{i}]` cannot be empty.", "ids");
+            }
+        }
+
+        return TypedResults.Ok(embedder.Decode(lists, request.Model, request.SkipSpecialTokens));
+    }
+
+    /// <exception cref="EmbeddingException">Always: no model of <paramref name="kind"/> is served.</exception>
+    private static IResult NotServed(ModelCatalog catalog, string kind, string route) =>
+        throw new EmbeddingException(EmbeddingErrorKind.ModelType,
+            $"model is not a {kind} model: {route} needs one, and this service serves embedding models only ({string.Join(", ", catalog.ModelIds)}).");
 
     public static Ok<List<List<SimpleToken>>> Tokenize(TokenizeRequest request, Embedder embedder, RequestRules rules)
     {

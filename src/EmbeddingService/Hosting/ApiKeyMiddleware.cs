@@ -28,7 +28,7 @@ internal sealed class ApiKeyMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_keyDigests.Length == 0 || IsPublic(context.Request.Path))
+        if (_keyDigests.Length == 0 || IsPublic(context.Request))
         {
             return _next(context);
         }
@@ -45,8 +45,8 @@ internal sealed class ApiKeyMiddleware
         return _next(context);
     }
 
-    private bool IsPublic(PathString path) =>
-        path.StartsWithSegments("/health") || path.StartsWithSegments("/swagger") || (!_protectMetrics && path.StartsWithSegments("/metrics"));
+    private bool IsPublic(HttpRequest request) =>
+        HealthRoutes.IsProbe(request) || request.Path.StartsWithSegments("/swagger") || (!_protectMetrics && request.Path.StartsWithSegments("/metrics"));
 
     /// <returns>The index of the matching key, or -1.</returns>
     private int Authenticate(string header)

@@ -44,7 +44,7 @@ internal static class LoggingSetup
             // Probes and scrapes are verbose whatever they answer: /health's 503 while loading or draining is its job.
             options.GetLevel = static (context, _, exception) =>
                 exception is not null ? LogEventLevel.Error
-                : context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : HealthRoutes.IsProbe(context.Request) || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
                 : context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : LogEventLevel.Information;
             options.EnrichDiagnosticContext = static (diagnostics, context) =>

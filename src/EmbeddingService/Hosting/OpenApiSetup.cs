@@ -93,6 +93,19 @@ internal static class OpenApiSetup
                 },
             ],
         });
+        options.MapType<TokenIdLists>(() => new OpenApiSchema
+        {
+            Description = "A list of lists of token ids, or one list.",
+            OneOf =
+            [
+                new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Items = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" } },
+                },
+                new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" } },
+            ],
+        });
         options.MapType<EmbeddingVector>(() => new OpenApiSchema
         {
             OneOf =

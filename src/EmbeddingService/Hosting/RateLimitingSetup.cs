@@ -17,7 +17,7 @@ internal static class RateLimitingSetup
             var options = settings.Value;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
             {
-                if (!options.Enabled || context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics"))
+                if (!options.Enabled || HealthRoutes.IsProbe(context.Request) || context.Request.Path.StartsWithSegments("/metrics"))
                 {
                     return RateLimitPartition.GetNoLimiter("unlimited");
                 }

@@ -81,6 +81,19 @@ public sealed class BadInputBatteryTests(EmbeddingServiceFactory factory)
             { "/v1/embeddings", "{\"input\": \"x\", \"model\": \"all-MiniLM-L6-v2\"}", "text/xml", "openai wrong content type", 415 },
             { "/v1/embeddings", "{\"input\": " + deep + ", \"model\": \"all-MiniLM-L6-v2\"}", Json, "openai absurd nesting", 400 },
         };
+
+        // TEI's aliases get every bad-input case of the route they alias: POST / and /invocations are /embed, POST
+        // /embeddings is /v1/embeddings.
+        var aliases = new Dictionary<string, string[]> { ["/embed"] = ["/", "/invocations"], ["/v1/embeddings"] = ["/embeddings"] };
+        foreach (var row in data.ToList())
+        {
+            var (route, body, contentType, name, status) = row.Data;
+            foreach (var alias in aliases.GetValueOrDefault(route, []))
+            {
+                data.Add(alias, body, contentType, $"{name} (on {alias})", status);
+            }
+        }
+
         return data;
     }
 
@@ -133,23 +146,32 @@ public sealed class BadInputBatteryTests(EmbeddingServiceFactory factory)
         await AssertErrorShapeAsync(await client.GetAsync("/embed", TestContext.Current.CancellationToken), "/embed", 405, "wrong method");
     }
 
-    internal static async Task AssertErrorShapeAsync(HttpResponseMessage response, string route, int status, string name)
+    /// <param name="contains">Text the error message must hold, if given.</param>
+    internal static async Task AssertErrorShapeAsync(HttpResponseMessage response, string route, int status, string name, string? contains = null)
     {
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(status == (int)response.StatusCode, $"{name}: expected {status}, got {(int)response.StatusCode}: {text}");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
         using var doc = JsonDocument.Parse(text);
-        if (route.StartsWith("/v1", StringComparison.Ordinal))
+        string message;
+        if (route.StartsWith("/v1", StringComparison.Ordinal) || route == "/embeddings")
         {
             var error = doc.RootElement.GetProperty("error");
-            Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("message").GetString()), name);
+            message = error.GetProperty("message").GetString()!;
+            Assert.False(string.IsNullOrWhiteSpace(message), name);
             Assert.False(string.IsNullOrWhiteSpace(error.GetProperty("type").GetString()), name);
         }
         else
         {
-            Assert.False(string.IsNullOrWhiteSpace(doc.RootElement.GetProperty("error").GetString()), name);
+            message = doc.RootElement.GetProperty("error").GetString()!;
+            Assert.False(string.IsNullOrWhiteSpace(message), name);
             Assert.Contains(doc.RootElement.GetProperty("error_type").GetString(), new[] { "Validation", "Empty", "Tokenizer", "Overloaded", "Backend", "Unhealthy", "Unauthorized" });
+        }
+
+        if (contains is not null)
+        {
+            Assert.Contains(contains, message, StringComparison.OrdinalIgnoreCase);
         }
     }
 }

@@ -11,6 +11,8 @@ namespace EmbeddingService.Api.Contracts;
 [JsonSerializable(typeof(OpenAiEmbeddingRequest))]
 [JsonSerializable(typeof(EmbedChunksRequest))]
 [JsonSerializable(typeof(EmbedAllRequest))]
+[JsonSerializable(typeof(DecodeRequest))]
+[JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(List<List<ChunkEmbedding>>))]
 [JsonSerializable(typeof(float[][][]))]
 [JsonSerializable(typeof(float[][]))]

@@ -65,7 +65,7 @@ internal sealed class OpenAiInputConverter : JsonConverter<OpenAiInput>
 
                 return OpenAiInput.FromTexts(texts);
             case JsonTokenType.Number:
-                return OpenAiInput.FromTokenIds([ReadIds(ref reader, "input")]);
+                return OpenAiInput.FromTokenIds([TokenIdReader.ReadIds(ref reader, "input")]);
             case JsonTokenType.StartArray:
                 var lists = new List<IReadOnlyList<int>>();
                 do
@@ -80,7 +80,7 @@ internal sealed class OpenAiInputConverter : JsonConverter<OpenAiInput>
                         throw new JsonException("Unexpected end of `input`.");
                     }
 
-                    lists.Add(reader.TokenType == JsonTokenType.EndArray ? [] : ReadIds(ref reader, $"input[{lists.Count}]"));
+                    lists.Add(reader.TokenType == JsonTokenType.EndArray ? [] : TokenIdReader.ReadIds(ref reader, $"input[{lists.Count}]"));
                 }
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray);
 
@@ -88,24 +88,6 @@ internal sealed class OpenAiInputConverter : JsonConverter<OpenAiInput>
             default:
                 throw new JsonException($"`input` items must be strings or token ids; got {StringOrListConverter.Describe(reader.TokenType)}.");
         }
-    }
-
-    /// <summary>Reads integers up to the closing bracket; the reader starts on the first number.</summary>
-    private static List<int> ReadIds(ref Utf8JsonReader reader, string path)
-    {
-        var ids = new List<int>();
-        do
-        {
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out var id))
-            {
-                throw new JsonException($"`{path}[{ids.Count}]` must be an integer token id; got {StringOrListConverter.Describe(reader.TokenType)}.");
-            }
-
-            ids.Add(id);
-        }
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray);
-
-        return ids;
     }
 
     public override void Write(Utf8JsonWriter writer, OpenAiInput value, JsonSerializerOptions options)

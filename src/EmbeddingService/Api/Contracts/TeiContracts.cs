@@ -140,6 +140,20 @@ public sealed record EmbedAllRequest
     public string? Model { get; set; }
 }
 
+/// <summary>Body of <c>POST /decode</c>: token ids back to text.</summary>
+public sealed record DecodeRequest
+{
+    /// <summary>One list of token ids (of the model's vocabulary, as <c>/tokenize</c> gives them) or a list of lists.</summary>
+    public TokenIdLists? Ids { get; set; }
+
+    /// <summary>Leave out special tokens such as <c>[CLS]</c> and <c>[SEP]</c>.</summary>
+    [DefaultValue(true)]
+    public bool SkipSpecialTokens { get; set; } = true;
+
+    /// <summary>The model id; default: the server's default model.</summary>
+    public string? Model { get; set; }
+}
+
 /// <summary>TEI's error body.</summary>
 /// <param name="Error">What went wrong.</param>
 /// <param name="ErrorType">One of Validation, Empty, Tokenizer, Overloaded, Backend, Unhealthy, Unauthorized.</param>

@@ -17,6 +17,7 @@ internal enum ApiErrorKind
     Empty,
     Tokenizer,
     ModelNotFound,
+    ModelType,
     Overloaded,
     Timeout,
     Unhealthy,

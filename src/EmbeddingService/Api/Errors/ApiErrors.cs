@@ -18,6 +18,7 @@ internal static class ApiErrors
             EmbeddingErrorKind.Empty => ApiErrorKind.Empty,
             EmbeddingErrorKind.Tokenizer => ApiErrorKind.Tokenizer,
             EmbeddingErrorKind.ModelNotFound => ApiErrorKind.ModelNotFound,
+            EmbeddingErrorKind.ModelType => ApiErrorKind.ModelType,
             EmbeddingErrorKind.Overloaded => ApiErrorKind.Overloaded,
             EmbeddingErrorKind.Timeout => ApiErrorKind.Timeout,
             EmbeddingErrorKind.Unhealthy => ApiErrorKind.Unhealthy,
@@ -57,6 +58,8 @@ internal static class ApiErrors
         (ApiErrorKind.Validation or ApiErrorKind.Tokenizer, ApiSurface.OpenAi) => StatusCodes.Status400BadRequest,
         (ApiErrorKind.Empty, _) => StatusCodes.Status400BadRequest,
         (ApiErrorKind.ModelNotFound or ApiErrorKind.NotFound, _) => StatusCodes.Status404NotFound,
+        // TEI's answer when a route needs another kind of model (its model-type check): 424 Failed Dependency.
+        (ApiErrorKind.ModelType, _) => StatusCodes.Status424FailedDependency,
         (ApiErrorKind.Overloaded or ApiErrorKind.RateLimited, _) => StatusCodes.Status429TooManyRequests,
         (ApiErrorKind.Timeout or ApiErrorKind.Unhealthy, _) => StatusCodes.Status503ServiceUnavailable,
         (ApiErrorKind.Unauthorized, _) => StatusCodes.Status401Unauthorized,
@@ -70,7 +73,8 @@ internal static class ApiErrors
         ApiErrorKind.Tokenizer => "Tokenizer",
         ApiErrorKind.Overloaded or ApiErrorKind.RateLimited or ApiErrorKind.Timeout => "Overloaded",
         ApiErrorKind.Unhealthy => "Unhealthy",
-        ApiErrorKind.Backend or ApiErrorKind.Internal => "Backend",
+        // TEI reports a wrong model type as a backend error; clients written for TEI see the same body.
+        ApiErrorKind.Backend or ApiErrorKind.Internal or ApiErrorKind.ModelType => "Backend",
         ApiErrorKind.Unauthorized => "Unauthorized",
         _ => "Validation",
     };
@@ -96,6 +100,7 @@ internal static class ApiErrors
         ApiErrorKind.Timeout => "timeout",
         ApiErrorKind.Unauthorized => "unauthorized",
         ApiErrorKind.Unhealthy => "unhealthy",
+        ApiErrorKind.ModelType => "model_type",
         ApiErrorKind.Backend or ApiErrorKind.Internal => "error",
         _ => "validation",
     };

@@ -19,9 +19,14 @@ internal sealed class EmbeddingSchemaFilter : ISchemaFilter
         }
 
         var type = context.Type;
-        if (type == typeof(EmbedRequest) || type == typeof(TokenizeRequest) || type == typeof(SimilarityRequest))
+        if (type == typeof(EmbedRequest) || type == typeof(TokenizeRequest) || type == typeof(SimilarityRequest) || type == typeof(EmbedChunksRequest)
+            || type == typeof(EmbedAllRequest))
         {
             Require(concrete, "inputs");
+        }
+        else if (type == typeof(DecodeRequest))
+        {
+            Require(concrete, "ids");
         }
         else if (type == typeof(SimilarityInputs))
         {
@@ -33,9 +38,14 @@ internal sealed class EmbeddingSchemaFilter : ISchemaFilter
             Enumerate(concrete, "encoding_format", "float", "base64");
         }
 
-        if (type == typeof(EmbedRequest) || type == typeof(SimilarityRequest))
+        if (type == typeof(EmbedRequest) || type == typeof(SimilarityRequest) || type == typeof(EmbedAllRequest))
         {
             Enumerate(concrete, "truncation_direction", "right", "left");
+        }
+
+        if (type == typeof(EmbedRequest) || type == typeof(SimilarityRequest) || type == typeof(OpenAiEmbeddingRequest))
+        {
+            Enumerate(concrete, "long_input", "truncate", "error", "mean");
         }
 
         // A field with a default (normalize, add_special_tokens) may be left out, whatever its C# type.
