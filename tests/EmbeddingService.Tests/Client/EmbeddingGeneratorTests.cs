@@ -28,7 +28,7 @@ public sealed class EmbeddingGeneratorTests(EmbeddingServiceFactory factory)
     public async Task The_long_input_policy_comes_from_the_options_or_the_call()
     {
         var document = string.Join(" ", EvalData.StsPairs("dev").Take(80).Select(static p => p.First));
-        var (provider, _) = Build(o => o.LongInput = "mean");
+        var (provider, _) = Build(o => o.LongInput = OpenAiEmbeddingRequestLongInput.Mean);
         await using var __ = provider;
         var generator = provider.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
 
