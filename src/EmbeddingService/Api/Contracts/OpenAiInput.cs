@@ -67,24 +67,7 @@ internal sealed class OpenAiInputConverter : JsonConverter<OpenAiInput>
             case JsonTokenType.Number:
                 return OpenAiInput.FromTokenIds([TokenIdReader.ReadIds(ref reader, "input")]);
             case JsonTokenType.StartArray:
-                var lists = new List<IReadOnlyList<int>>();
-                do
-                {
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                    {
-                        throw new JsonException($"`input[{lists.Count}]` must be a list of token ids like the other items; got {StringOrListConverter.Describe(reader.TokenType)}.");
-                    }
-
-                    if (!reader.Read())
-                    {
-                        throw new JsonException("Unexpected end of `input`.");
-                    }
-
-                    lists.Add(reader.TokenType == JsonTokenType.EndArray ? [] : TokenIdReader.ReadIds(ref reader, $"input[{lists.Count}]"));
-                }
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray);
-
-                return OpenAiInput.FromTokenIds(lists);
+                return OpenAiInput.FromTokenIds(TokenIdReader.ReadIdLists(ref reader, "input"));
             default:
                 throw new JsonException($"`input` items must be strings or token ids; got {StringOrListConverter.Describe(reader.TokenType)}.");
         }

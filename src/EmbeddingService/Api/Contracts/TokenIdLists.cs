@@ -35,24 +35,7 @@ internal sealed class TokenIdListsConverter : JsonConverter<TokenIdLists>
             case JsonTokenType.Number:
                 return new TokenIdLists([TokenIdReader.ReadIds(ref reader, "ids")], single: true);
             case JsonTokenType.StartArray:
-                var lists = new List<IReadOnlyList<int>>();
-                do
-                {
-                    if (reader.TokenType != JsonTokenType.StartArray)
-                    {
-                        throw new JsonException($"`ids[{lists.Count}]` must be a list of token ids like the other items; got {StringOrListConverter.Describe(reader.TokenType)}.");
-                    }
-
-                    if (!reader.Read())
-                    {
-                        throw new JsonException("Unexpected end of `ids`.");
-                    }
-
-                    lists.Add(reader.TokenType == JsonTokenType.EndArray ? [] : TokenIdReader.ReadIds(ref reader, $"ids[{lists.Count}]"));
-                }
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray);
-
-                return new TokenIdLists(lists, single: false);
+                return new TokenIdLists(TokenIdReader.ReadIdLists(ref reader, "ids"), single: false);
             default:
                 throw new JsonException($"`ids` items must be token ids or lists of them; got {StringOrListConverter.Describe(reader.TokenType)}.");
         }
@@ -83,9 +66,33 @@ internal sealed class TokenIdListsConverter : JsonConverter<TokenIdLists>
     }
 }
 
-/// <summary>Token-id lists in request bodies (<c>/v1/embeddings</c>' <c>input</c>, <c>/decode</c>'s <c>ids</c>).</summary>
+/// <summary>Token-id lists in request bodies (<c>/v1/embeddings</c>' <c>input</c>, <c>/decode</c>'s <c>ids</c>), read alike.</summary>
 internal static class TokenIdReader
 {
+    /// <summary>Reads lists of integers up to the outer closing bracket; the reader starts on the first inner list's
+    /// opening bracket. An empty inner list is kept (the caller decides whether it is allowed).</summary>
+    public static List<IReadOnlyList<int>> ReadIdLists(ref Utf8JsonReader reader, string field)
+    {
+        var lists = new List<IReadOnlyList<int>>();
+        do
+        {
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new JsonException($"`{field}[{lists.Count}]` must be a list of token ids like the other items; got {StringOrListConverter.Describe(reader.TokenType)}.");
+            }
+
+            if (!reader.Read())
+            {
+                throw new JsonException($"Unexpected end of `{field}`.");
+            }
+
+            lists.Add(reader.TokenType == JsonTokenType.EndArray ? [] : ReadIds(ref reader, $"{field}[{lists.Count}]"));
+        }
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray);
+
+        return lists;
+    }
+
     /// <summary>Reads integers up to the closing bracket; the reader starts on the first number.</summary>
     public static List<int> ReadIds(ref Utf8JsonReader reader, string path)
     {
