@@ -153,11 +153,16 @@ internal sealed record BenchOptions
         return options;
     }
 
-    private static string DefaultServiceDll()
+    private static string DefaultServiceDll() => BuiltDll("ServiceOutputDir", "EmbeddingService.dll");
+
+    /// <summary>The independent plain ONNX Runtime loop (bench/PlainOnnxBaseline), built with the bench.</summary>
+    public static string PlainDll { get; } = BuiltDll("PlainOutputDir", "PlainOnnxBaseline.dll");
+
+    private static string BuiltDll(string metadataKey, string fileName)
     {
         var dir = typeof(BenchOptions).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .First(static a => a.Key == "ServiceOutputDir").Value!;
-        return Path.GetFullPath(Path.Combine(dir, "EmbeddingService.dll"));
+            .First(a => a.Key == metadataKey).Value!;
+        return Path.GetFullPath(Path.Combine(dir, fileName));
     }
 
     private static string RepoRoot()

@@ -7,10 +7,12 @@ namespace EmbeddingService.Bench;
 
 /// <summary>A raw layout: <paramref name="Runners"/> threads, each with its own session of <paramref name="IntraOp"/> ONNX
 /// Runtime threads (or, with <paramref name="OneSession"/>, all calling one session, as the service's runners do), whose
-/// idle threads spin (<paramref name="Spin"/>) or sleep.</summary>
-internal sealed record RawLayout(int Runners, int IntraOp, bool Spin, bool OneSession = false)
+/// idle threads spin (<paramref name="Spin"/>) or sleep. With
+/// <paramref name="Plain"/>: the independent loop of bench/PlainOnnxBaseline in a process of its own (ONNX Runtime's
+/// default options, so its idle threads spin), not the library's runner.</summary>
+internal sealed record RawLayout(int Runners, int IntraOp, bool Spin, bool OneSession = false, bool Plain = false)
 {
-    public override string ToString() => $"{Runners}x{IntraOp}{(Spin ? " spin" : "")}{(OneSession ? " one session" : "")}";
+    public override string ToString() => Plain ? $"plain {Runners}x{IntraOp}" : $"{Runners}x{IntraOp}{(Spin ? " spin" : "")}{(OneSession ? " one session" : "")}";
 }
 
 /// <summary>One raw configuration's result: <paramref name="Sentences"/> embedded in <paramref name="Seconds"/>, and the

@@ -15,7 +15,7 @@ internal static class Report
 
     public static void Raw(IReadOnlyList<RawResult> results)
     {
-        Console.WriteLine("## Raw in-process baseline (tokenize + tensors + ONNX run + pool + normalize; N threads x T intra-op threads, a session each or one session)");
+        Console.WriteLine("## Raw baselines (tokenize + tensors + ONNX run + pool + normalize): the library's runner in the bench's process (N threads x T intra-op threads, a session each or one session), and the independent plain loop (\"plain\", bench/PlainOnnxBaseline, a process per window: the targets' ruler)");
         Console.WriteLine("| workload | layout | batch | sentences/s | p50 per batch ms |");
         Console.WriteLine("|---|---|---:|---:|---:|");
         foreach (var r in results)
@@ -24,6 +24,15 @@ internal static class Report
         }
 
         Console.WriteLine();
+        if (results.Any(static r => r.Layout.Plain) && results.Any(static r => !r.Layout.Plain))
+        {
+            // How far the library's own runner is from an independent plain session loop, best against best.
+            var shortRatio = RawRun.BestShort(results, plain: false).SentencesPerSecond / RawRun.BestShort(results).SentencesPerSecond;
+            var mixedRatio = RawRun.BestMixed(results, plain: false).SentencesPerSecond / RawRun.BestMixed(results).SentencesPerSecond;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Library runner / plain loop, best against best: short {shortRatio:F3}x, mixed sorted {mixedRatio:F3}x"));
+            Console.WriteLine();
+        }
     }
 
     public static void Service(IReadOnlyList<LevelResult> levels, double peakRssMb, TimeSpan ready)

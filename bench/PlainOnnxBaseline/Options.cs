@@ -18,6 +18,8 @@ internal sealed class Options
     public bool Check { get; private set; }
     public string? CheckJson { get; private set; }
     public string? DumpTexts { get; private set; }
+    public string? LatenciesFile { get; private set; }
+    public int Passes { get; private set; }
     public string RepoRoot { get; private set; } = "";
 
     public const string Usage = """
@@ -34,6 +36,9 @@ internal sealed class Options
           --check              embed 3 fixed sentences, print the first 5 values of each vector
           --check-json FILE    with --check: also write the full vectors as JSON
           --dump-texts FILE    write the resolved text list (one per line) and exit
+          --latencies FILE     also write every measured batch's time in microseconds, one per line (for the bench)
+          --passes P           fixed work instead of --seconds: every text P times, timed to the last batch (a time
+                               limit cut inside sorted windows would count their short texts only)
         """;
 
     public static Options Parse(string[] args)
@@ -59,6 +64,8 @@ internal sealed class Options
                 case "--check": o.Check = true; break;
                 case "--check-json": o.CheckJson = Next(); break;
                 case "--dump-texts": o.DumpTexts = Next(); break;
+                case "--latencies": o.LatenciesFile = Next(); break;
+                case "--passes": o.Passes = NextInt(); break;
                 case "-h" or "--help": Console.WriteLine(Usage); Environment.Exit(0); break;
                 default: throw new ArgumentException($"unknown argument {a}\n{Usage}");
             }

@@ -100,6 +100,8 @@ static int RunLoop(Options opt, string[] texts)
     int n = texts.Length;
     long next = 0; // shared cursor over the (cycled) text list; each thread claims a window at a time
     long measureStart = 0, measureEnd = 0;
+    bool fixedWork = opt.Passes > 0;
+    long total = (long)n * opt.Passes;
     var results = new ThreadResult[opt.Sessions];
     string? describe = null;
 
@@ -107,8 +109,8 @@ static int RunLoop(Options opt, string[] texts)
     using var ready = new Barrier(opt.Sessions, _ =>
     {
         long now = Stopwatch.GetTimestamp();
-        measureStart = now + (long)(opt.Warmup * Stopwatch.Frequency);
-        measureEnd = measureStart + (long)(opt.Seconds * Stopwatch.Frequency);
+        measureStart = fixedWork ? now : now + (long)(opt.Warmup * Stopwatch.Frequency);
+        measureEnd = fixedWork ? long.MaxValue : measureStart + (long)(opt.Seconds * Stopwatch.Frequency);
     });
 
     var threads = new Thread[opt.Sessions];
@@ -123,6 +125,13 @@ static int RunLoop(Options opt, string[] texts)
             {
                 describe = embedder.Describe();
             }
+            if (fixedWork)
+            {
+                // Fixed work counts every batch from the start: warm the session up before the clock starts.
+                var warm = texts.Take(Math.Min(opt.Batch, n)).Select(embedder.Tokenize).ToList();
+                embedder.Embed(warm);
+                embedder.Embed(warm);
+            }
             ready.SignalAndWait();
 
             var window = new (int[] Ids, long TokTicks)[opt.SortWindow];
@@ -131,14 +140,19 @@ static int RunLoop(Options opt, string[] texts)
             {
                 // Tokenize inside the timed loop, a window at a time, as the service tokenizes per request.
                 long first = Interlocked.Add(ref next, opt.SortWindow) - opt.SortWindow;
-                for (int w = 0; w < window.Length; w++)
+                if (fixedWork && first >= total)
+                {
+                    return;
+                }
+                int count = fixedWork ? (int)Math.Min(opt.SortWindow, total - first) : opt.SortWindow;
+                for (int w = 0; w < count; w++)
                 {
                     long t0 = Stopwatch.GetTimestamp();
                     int[] ids = embedder.Tokenize(texts[(int)((first + w) % n)]);
                     window[w] = (ids, Stopwatch.GetTimestamp() - t0);
                 }
                 // Sort by token count so each batch pads little (stable, so equal lengths keep their order).
-                var sorted = window.OrderBy(x => x.Ids.Length).ToArray();
+                var sorted = window.Take(count).OrderBy(x => x.Ids.Length).ToArray();
 
                 for (int s = 0; s < sorted.Length; s += opt.Batch)
                 {
@@ -163,6 +177,7 @@ static int RunLoop(Options opt, string[] texts)
                         // A batch's latency: its own texts' tokenization plus tensors, Run, pooling, normalization.
                         r.Sentences += batch.Count;
                         r.Tokens += tokens;
+                        r.LastEnd = b1;
                         r.LatenciesMs.Add((b1 - b0 + tokTicks) * 1000.0 / Stopwatch.Frequency);
                     }
                 }
@@ -178,13 +193,19 @@ static int RunLoop(Options opt, string[] texts)
     Console.Error.WriteLine($"{n} texts; {describe}");
 
     var lat = results.SelectMany(r => r.LatenciesMs).Order().ToArray();
+    if (opt.LatenciesFile is not null)
+    {
+        File.WriteAllLines(opt.LatenciesFile, lat.Select(static ms => ((long)Math.Round(ms * 1000)).ToString(CultureInfo.InvariantCulture)));
+    }
+
     long sentences = results.Sum(r => r.Sentences);
     long totalTokens = results.Sum(r => r.Tokens);
-    double perSecond = sentences / opt.Seconds;
+    double seconds = fixedWork ? (results.Max(r => r.LastEnd) - measureStart) / (double)Stopwatch.Frequency : opt.Seconds;
+    double perSecond = sentences / seconds;
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"plain sessions={opt.Sessions} threads={opt.Threads} batch={opt.Batch} window={opt.SortWindow}: " +
         $"{perSecond:F1} sentences/s, p50 batch {Percentile(lat, 0.50):F2} ms, p99 batch {Percentile(lat, 0.99):F2} ms, " +
-        $"mean tokens {(sentences == 0 ? 0 : (double)totalTokens / sentences):F1}, batches {lat.Length}, seconds {opt.Seconds}"));
+        $"mean tokens {(sentences == 0 ? 0 : (double)totalTokens / sentences):F1}, batches {lat.Length}, seconds {seconds:F3}"));
     return 0;
 }
 
@@ -196,6 +217,7 @@ internal sealed class ThreadResult
 {
     public long Sentences;
     public long Tokens;
+    public long LastEnd;
     public readonly List<double> LatenciesMs = new(4096);
 }
 
