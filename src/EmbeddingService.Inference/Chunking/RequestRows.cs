@@ -23,8 +23,6 @@ internal sealed class RequestRows
     /// <summary>Groups whose input was cut to fit.</summary>
     public int Truncated { get; private set; }
 
-    public TokenizedInput this[int row] => _rows[row];
-
     public int Weight(int row) => _weights[row];
 
     /// <summary>The rows of group <paramref name="group"/>: <c>First</c> to <c>End</c> (exclusive).</summary>
