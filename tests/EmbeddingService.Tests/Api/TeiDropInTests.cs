@@ -65,7 +65,7 @@ public sealed class TeiDropInTests(EmbeddingServiceFactory factory)
     public async Task Decode_gives_back_the_text_of_tokenize_ids(string model, string text, string expected)
     {
         using var client = factory.CreateClient();
-        var ids = (await TokenIdsAsync(client, [text], model))[0];
+        var ids = (await client.TokenIdsAsync([text], model))[0];
 
         Assert.Equal([expected], await DecodeAsync(client, new { ids, model }));
         Assert.Equal([$"[CLS] {expected} [SEP]"], await DecodeAsync(client, new { ids, model, skip_special_tokens = false }));
@@ -77,9 +77,9 @@ public sealed class TeiDropInTests(EmbeddingServiceFactory factory)
     {
         using var client = factory.CreateClient();
         var texts = EvalData.StsPairs("test").Take(300).Select(static p => p.First).ToArray();
-        var ids = await TokenIdsAsync(client, texts, "all-MiniLM-L6-v2");
+        var ids = await client.TokenIdsAsync(texts, "all-MiniLM-L6-v2");
         var decoded = await DecodeAsync(client, new { ids });
-        var again = await TokenIdsAsync(client, decoded, "all-MiniLM-L6-v2");
+        var again = await client.TokenIdsAsync(decoded, "all-MiniLM-L6-v2");
         for (var i = 0; i < texts.Length; i++)
         {
             Assert.True(ids[i].SequenceEqual(again[i]), $"'{texts[i]}' decoded to '{decoded[i]}'");
@@ -226,15 +226,6 @@ public sealed class TeiDropInTests(EmbeddingServiceFactory factory)
         Assert.DoesNotContain("/embeddings", paths);
         Assert.DoesNotContain("/ping", paths);
         Assert.DoesNotContain("/rerank", paths);
-    }
-
-    private static async Task<int[][]> TokenIdsAsync(HttpClient client, string[] texts, string model)
-    {
-        using var response = await client.PostAsJsonAsync("/tokenize", new { inputs = texts, model }, Ct);
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
-        return json.RootElement.EnumerateArray()
-            .Select(static tokens => tokens.EnumerateArray().Select(static t => t.GetProperty("id").GetInt32()).ToArray())
-            .ToArray();
     }
 
     private static async Task<string[]> DecodeAsync(HttpClient client, object body)

@@ -270,8 +270,7 @@ public sealed class WholeDocumentTests(EmbeddingServiceFactory factory)
 
         // Ids of the model's own vocabulary follow the same policy; under mean they are chunked at word starts (there is
         // no text, so no sentence ends), close to the text's own mean.
-        using var tokenized = await client.PostAsJsonAsync("/tokenize", new { inputs = s_english, add_special_tokens = false }, Ct);
-        var ids = JsonDocument.Parse(await tokenized.Content.ReadAsStringAsync(Ct)).RootElement[0].EnumerateArray().Select(static t => t.GetProperty("id").GetInt32()).ToArray();
+        var ids = (await client.TokenIdsAsync([s_english], addSpecialTokens: false))[0];
         using var refused = await client.PostAsJsonAsync("/v1/embeddings", new { input = ids, model = MiniLm }, Ct);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains($"Input 0 has {ids.Length + 2} tokens", await refused.Content.ReadAsStringAsync(Ct));
@@ -330,13 +329,8 @@ public sealed class WholeDocumentTests(EmbeddingServiceFactory factory)
     }
 
     /// <summary>Content tokens of each text (no special tokens).</summary>
-    private static async Task<int[]> TokenizeAsync(HttpClient client, string[] texts, string model)
-    {
-        using var response = await client.PostAsJsonAsync("/tokenize", new { inputs = texts, model, add_special_tokens = false }, Ct);
-        response.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
-        return json.RootElement.EnumerateArray().Select(static t => t.GetArrayLength()).ToArray();
-    }
+    private static async Task<int[]> TokenizeAsync(HttpClient client, string[] texts, string model) =>
+        (await client.TokenIdsAsync(texts, model, addSpecialTokens: false)).Select(static ids => ids.Length).ToArray();
 
     private sealed record Chunk(int Start, int End, int Tokens, float[] Embedding);
 }

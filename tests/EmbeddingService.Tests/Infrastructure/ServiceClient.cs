@@ -16,6 +16,17 @@ internal static class ServiceClient
         return (await response.Content.ReadFromJsonAsync<float[][]>(TestContext.Current.CancellationToken))!;
     }
 
+    /// <summary>The token ids <c>/tokenize</c> gives each text.</summary>
+    public static async Task<int[][]> TokenIdsAsync(this HttpClient client, IReadOnlyList<string> texts, string? model = null, bool addSpecialTokens = true)
+    {
+        using var response = await client.PostAsJsonAsync("/tokenize", new { inputs = texts, model, add_special_tokens = addSpecialTokens }, TestContext.Current.CancellationToken);
+        response.EnsureSuccessStatusCode();
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return json.RootElement.EnumerateArray()
+            .Select(static tokens => tokens.EnumerateArray().Select(static t => t.GetProperty("id").GetInt32()).ToArray())
+            .ToArray();
+    }
+
     /// <summary>Embeds many texts in requests of <paramref name="chunk"/> inputs.</summary>
     public static async Task<float[][]> EmbedManyAsync(this HttpClient client, IReadOnlyList<string> texts, string? model = null, int chunk = 256)
     {
