@@ -2,7 +2,7 @@ using System.Reflection;
 
 namespace EmbeddingService.Bench;
 
-/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive|documents] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]</c>.</summary>
+/// <summary>The command line: <c>[--quick] [--service-only | --raw-only | --only interactive|documents] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR] [--chart PATH] [--no-progress]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -33,6 +33,16 @@ internal sealed record BenchOptions
     public LoadDriverChoice Driver { get; init; } = LoadDriverChoice.Auto;
 
     public string Model { get; init; } = "all-MiniLM-L6-v2";
+
+    /// <summary>Whether the phases show a live progress display on standard error (where that is a terminal).</summary>
+    public bool Progress { get; init; } = true;
+
+    /// <summary>Where the run's chart goes (SVG): by default <c>docs/benchmark.svg</c> after a full run with every target
+    /// (the copy README shows), nowhere after a partial one; <c>--chart PATH</c> writes it after any run with the levels.</summary>
+    public string? ChartPath { get; init; }
+
+    /// <summary>The chart's path for this run, or null for none.</summary>
+    public string? ChartOutput => ChartPath ?? (Quick || ServiceOnly || OneLevel || Soak || RawOnly ? null : Path.Combine(RepoRoot(), "docs", "benchmark.svg"));
 
     /// <summary>The service's port; 0 (default) picks a free one, so a stray or neighbouring server can never answer instead.</summary>
     public int Port { get; init; }
@@ -106,6 +116,8 @@ internal sealed record BenchOptions
                 },
                 "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--model" => options with { Model = Next() },
+                "--no-progress" => options with { Progress = false },
+                "--chart" => options with { ChartPath = Path.GetFullPath(Next()) },
                 "--port" => options with { Port = int.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--service-dll" => options with { ServiceDll = Path.GetFullPath(Next()) },
                 "--eval-dir" => options with { EvalDir = Path.GetFullPath(Next()) },
@@ -119,7 +131,7 @@ internal sealed record BenchOptions
                         var other => throw new ArgumentException($"--driver wants wrk or httpclient, got '{other}'."),
                     },
                 },
-                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive|documents] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR]"),
+                _ => throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: [--quick] [--service-only | --raw-only | --only interactive|documents] [--soak [--minutes N]] [--model ID] [--env KEY=VALUE]... [--driver wrk|httpclient] [--port N] [--service-dll PATH] [--eval-dir DIR] [--chart PATH] [--no-progress]"),
             };
         }
 

@@ -75,8 +75,16 @@ internal static class DocumentChunks
         var sorted = rows.OrderByDescending(static r => r.Length).ToArray();
         Console.Error.WriteLine($"  documents: {documents.Length} of ~{DocumentWords} words, {sorted.Length} chunks, {chunkTokens} chunk tokens");
 
+        var rounds = options.Quick ? 1 : 3;
+        using var progress = BenchProgress.Begin("whole documents: /embed_chunks beside the library runner", s_candidates.Length + rounds);
         var raw = new RawBaseline(manifest, tokenizer, workloads, options.RawSeconds);
-        var phase = s_candidates.Select(c => Log(raw.Rows("chunks", c.Layout, c.Batch, sorted))).ToList();
+        var phase = new List<RawResult>();
+        foreach (var (layout, batch) in s_candidates)
+        {
+            phase.Add(Log(raw.Rows("chunks", layout, batch, sorted)));
+            progress.Advance();
+        }
+
         var best = phase.MaxBy(static r => r.SentencesPerSecond)!;
 
         using var client = LoadDriver.CreateClient(service.BaseAddress, TimeSpan.FromMinutes(5));
@@ -86,9 +94,9 @@ internal static class DocumentChunks
 
         var rawWindows = new List<RawResult>();
         var serviceWindows = new List<(double, long, long, LatencyStats)>();
-        var rounds = options.Quick ? 1 : 3;
         for (var round = 0; round < rounds; round++)
         {
+            progress.Advance();
             // raw, service, then service, raw: a steady drift weighs on both sides alike.
             if (round % 2 == 0)
             {

@@ -78,8 +78,10 @@ internal static class InteractiveUnderBulk
             underBulk.Add(LogCaller(await call));
         }
 
+        using var progress = BenchProgress.Begin("a one-sentence caller under bulk load", options.InteractiveRounds);
         for (var round = 0; round < options.InteractiveRounds; round++)
         {
+            progress.Advance();
             idle.Add(LogCaller(await CallerWindow("caller idle", IdleLeadInSeconds, options.RoundWindowSeconds)));
             if (round % 2 == 0)
             {

@@ -3,65 +3,82 @@ using EmbeddingService.Bench;
 // One run: the raw in-process baseline, then the real service over HTTP on the same sentences (ending with an interactive
 // caller under bulk load), then the ratios, then whole documents in chunks against the raw loop on the same chunks. `--soak --minutes N` runs the soak instead. See bench/README.md.
 var options = BenchOptions.Parse(args);
-var workloads = Workloads.Load(options.EvalDir);
-Report.Header(options, workloads);
+// The soak prints its own running table as it goes; every other run shows its phases live.
+await BenchProgress.RunAsync(options.Progress && !options.Soak, RunAsync);
 
-List<RawResult> raw = [];
-var rawRun = options.Soak || options.ServiceOnly || options.OneLevel ? null : new RawRun(options, workloads);
-if (rawRun is not null)
+async Task RunAsync()
 {
-    raw = rawRun.Measure();
-    Report.Raw(raw);
-    if (options.RawOnly)
+    var workloads = Workloads.Load(options.EvalDir);
+    Report.Header(options, workloads);
+
+    List<RawResult> raw = [];
+    var rawRun = options.Soak || options.ServiceOnly || options.OneLevel ? null : new RawRun(options, workloads);
+    if (rawRun is not null)
     {
+        raw = rawRun.Measure();
+        Report.Raw(raw);
+        if (options.RawOnly)
+        {
+            return;
+        }
+    }
+
+    await using var service = await ServiceProcess.StartAsync(options);
+    using var httpClientDriver = new LoadDriver(service.BaseAddress);
+    Console.WriteLine($"Service ready in {service.TimeToReady.TotalSeconds:F2} s (pid {service.Id}, RSS {service.RssMb():F0} MB).");
+    await ServiceLoad.EnsureEmbedsAsync(httpClientDriver.Client, options.Model);
+
+    if (options.Soak)
+    {
+        await new SoakRunner(service, workloads, options.Model).RunAsync(options.SoakMinutes);
         return;
     }
-}
 
-await using var service = await ServiceProcess.StartAsync(options);
-using var httpClientDriver = new LoadDriver(service.BaseAddress);
-Console.WriteLine($"Service ready in {service.TimeToReady.TotalSeconds:F2} s (pid {service.Id}, RSS {service.RssMb():F0} MB).");
-await ServiceLoad.EnsureEmbedsAsync(httpClientDriver.Client, options.Model);
+    if (options.DocumentsOnly)
+    {
+        Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
+        return;
+    }
 
-if (options.Soak)
-{
-    await new SoakRunner(service, workloads, options.Model).RunAsync(options.SoakMinutes);
-    return;
-}
+    // wrk where it is installed: one C thread drives every connection, where the HttpClient driver needs a thread per
+    // connection on the cores the service is using.
+    using var wrk = options.Driver == LoadDriverChoice.HttpClient ? null : WrkDriver.TryCreate(service.BaseAddress);
+    if (wrk is null && options.Driver == LoadDriverChoice.Wrk)
+    {
+        throw new InvalidOperationException("--driver wrk: wrk is not on the PATH (Debian: apt-get install wrk).");
+    }
 
-if (options.DocumentsOnly)
-{
-    Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
-    return;
-}
+    ILoadDriver loadDriver = (ILoadDriver?)wrk ?? httpClientDriver;
+    Console.WriteLine($"Load driver: {loadDriver.Name}");
+    // Each target's raw configuration from the raw phase is measured again in windows taken in turn with the service's.
+    var partners = rawRun is null ? null : new RawPartners(RawRun.LoneFloor(raw), RawRun.BestShort(raw), RawRun.BestMixed(raw), rawRun.Again);
+    var bodies = new LoadBodies(workloads, options.Model);
+    await ServiceLoad.WarmUpAsync(loadDriver, service, bodies, options);
+    var levels = options.InteractiveOnly ? [] : await ServiceLoad.MeasureAsync(loadDriver, service, bodies, options, partners);
+    var interactive = await InteractiveUnderBulk.MeasureAsync(loadDriver, service, bodies, options);
+    // After every level: the peak covers the whole run.
+    var peakRss = service.PeakRssMb();
+    Report.Service(levels, peakRss, service.TimeToReady);
+    if (partners is not null)
+    {
+        Report.Ratios(raw, levels, peakRss, service.TimeToReady);
+    }
 
-// wrk where it is installed: one C thread drives every connection, where the HttpClient driver needs a thread per
-// connection on the cores the service is using.
-using var wrk = options.Driver == LoadDriverChoice.HttpClient ? null : WrkDriver.TryCreate(service.BaseAddress);
-if (wrk is null && options.Driver == LoadDriverChoice.Wrk)
-{
-    throw new InvalidOperationException("--driver wrk: wrk is not on the PATH (Debian: apt-get install wrk).");
-}
+    Report.Interactive(interactive, loadDriver.Name);
+    if (!options.InteractiveOnly && !options.ServiceOnly)
+    {
+        // Last: its long chunks grow the service's arena, which the peak RSS above should not count.
+        Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
+    }
 
-ILoadDriver loadDriver = (ILoadDriver?)wrk ?? httpClientDriver;
-Console.WriteLine($"Load driver: {loadDriver.Name}");
-// Each target's raw configuration from the raw phase is measured again in windows taken in turn with the service's.
-var partners = rawRun is null ? null : new RawPartners(RawRun.LoneFloor(raw), RawRun.BestShort(raw), RawRun.BestMixed(raw), rawRun.Again);
-var bodies = new LoadBodies(workloads, options.Model);
-await ServiceLoad.WarmUpAsync(loadDriver, service, bodies, options);
-var levels = options.InteractiveOnly ? [] : await ServiceLoad.MeasureAsync(loadDriver, service, bodies, options, partners);
-var interactive = await InteractiveUnderBulk.MeasureAsync(loadDriver, service, bodies, options);
-// After every level: the peak covers the whole run.
-var peakRss = service.PeakRssMb();
-Report.Service(levels, peakRss, service.TimeToReady);
-if (partners is not null)
-{
-    Report.Ratios(raw, levels, peakRss, service.TimeToReady);
-}
+    if (options.ChartOutput is { } chart && levels.Count > 0)
+    {
+        var (names, series) = BenchChart.ForRun(levels, $"EmbeddingService, {options.Model}");
+        BenchChart.Write(chart, $"EmbeddingService.Bench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Report.CpuModel()} ({Environment.ProcessorCount} vCPUs), {options.Model}, wrk over loopback", names, series);
+        Console.WriteLine($"Chart: {chart}");
+        Console.WriteLine();
+    }
 
-Report.Interactive(interactive, loadDriver.Name);
-if (!options.InteractiveOnly && !options.ServiceOnly)
-{
-    // Last: its long chunks grow the service's arena, which the peak RSS above should not count.
-    Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
+    // The run ends with every target it measured, in one table.
+    Report.Targets();
 }

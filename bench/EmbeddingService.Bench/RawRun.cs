@@ -55,6 +55,14 @@ internal sealed class RawRun
     public List<RawResult> Measure()
     {
         var results = new List<RawResult>();
+        using var progress = BenchProgress.Begin("raw baselines: library runner, plain loop",
+            2 * s_layouts.Length * 3 + 1 + s_plainShort.Length + 1 + s_plainMixed.Length);
+        RawResult Log(RawResult result)
+        {
+            progress.Advance();
+            return RawRun.Log(result);
+        }
+
         foreach (var layout in s_layouts)
         {
             foreach (var batch in new[] { 1, 8, 32 })

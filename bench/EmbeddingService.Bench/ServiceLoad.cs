@@ -53,6 +53,17 @@ internal static class ServiceLoad
     {
         var results = new List<LevelResult>();
         var rounds = partners is null ? 1 : options.Rounds;
+        // Steps: the floor, the 8-connection level, and each round of the paired levels (1 and 64 connections, mixed).
+        using var progress = BenchProgress.Begin(partners is null ? "service levels" : "service levels, each round beside the plain loop", 2 + 3 * rounds);
+        LevelResult Log(LevelResult level)
+        {
+            progress.Advance();
+            return ServiceLoad.Log(level);
+        }
+
+        Task<LevelResult> PairedAsync(RawResult? configuration, Func<Task<LoadResult>> serviceWindow) =>
+            ServiceLoad.PairedAsync(rounds, configuration, partners, serviceWindow, progress);
+
         var leadIn = options.Quick ? 1.0 : 2.0;
         // The HTTP round trip alone (client, loopback, Kestrel, a trivial endpoint): the part of p50@1 that is not embedding.
         results.Add(Log(new([await driver.RunAsync("http floor", 1, 0, body: null, leadIn, options.LoadSeconds / 2, service)], [])));
@@ -64,12 +75,12 @@ internal static class ServiceLoad
         // all count one burst too many or too few.
         var jitter = new Random(11);
         double RoundLeadIn(double least) => least + jitter.NextDouble();
-        results.Add(Log(await PairedAsync(rounds, partners?.LoneFloor, partners,
+        results.Add(ServiceLoad.Log(await PairedAsync(partners?.LoneFloor,
             () => driver.RunAsync("short", 1, 1, bodies.ShortBlock(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
         results.Add(Log(new([await driver.RunAsync("short", 8, 1, bodies.ShortBlock(), leadIn, options.LoadSeconds, service)], [])));
-        results.Add(Log(await PairedAsync(rounds, partners?.BestShort, partners,
+        results.Add(ServiceLoad.Log(await PairedAsync(partners?.BestShort,
             () => driver.RunAsync("short", 64, 1, bodies.ShortBlock(), RoundLeadIn(ShortRoundLeadInSeconds), window, service))));
-        results.Add(Log(await PairedAsync(rounds, partners?.BestMixed, partners,
+        results.Add(ServiceLoad.Log(await PairedAsync(partners?.BestMixed,
             () => driver.RunAsync("mixed", MixedConnections, MixedPerRequest, bodies.Mixed, RoundLeadIn(options.MixedLeadInSeconds), BenchOptions.MixedWindowFactor * window, service))));
         return results;
     }
@@ -96,7 +107,8 @@ internal static class ServiceLoad
     /// <summary><paramref name="rounds"/> rounds of a raw window of <paramref name="configuration"/> and a service window
     /// (<paramref name="serviceWindow"/>) in the order raw, service, service, raw, raw, …; service windows only when
     /// there is no raw side.</summary>
-    private static async Task<LevelResult> PairedAsync(int rounds, RawResult? configuration, RawPartners? partners, Func<Task<LoadResult>> serviceWindow)
+    private static async Task<LevelResult> PairedAsync(int rounds, RawResult? configuration, RawPartners? partners, Func<Task<LoadResult>> serviceWindow,
+        BenchProgress.Phase progress)
     {
         var serviceWindows = new List<LoadResult>();
         var rawWindows = new List<RawResult>();
@@ -112,6 +124,8 @@ internal static class ServiceLoad
             {
                 rawWindows.Add(partners!.Again(configuration));
             }
+
+            progress.Advance();
         }
 
         return new LevelResult(serviceWindows, rawWindows);
