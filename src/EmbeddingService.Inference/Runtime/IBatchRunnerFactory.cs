@@ -46,7 +46,7 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
         var prepared = PreparedGraph.Find(manifest.Directory, manifest.ModelPath, out var whyNotPrepared);
         if (prepared is not null)
         {
-            return CreateSharing(manifest, sessions, prepared, "prepared at build time");
+            return CreateSharing(manifest, sessions, prepared, "prepared at build time", mapped: true);
         }
 
         Log.NotPrepared(_logger, manifest.Id, whyNotPrepared);
@@ -60,7 +60,7 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
                     // The optimized files are needed until the sessions exist (ONNX Runtime checks that the weights
                     // file is there, though every weight in it is given from memory), then deleted.
                     using var export = OptimizedModelExport.Create(manifest.ModelPath, _tempRoot);
-                    return CreateSharing(manifest, sessions, export.GraphPath, "optimized at start-up");
+                    return CreateSharing(manifest, sessions, export.GraphPath, "optimized at start-up", mapped: false);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OnnxRuntimeException or InvalidDataException)
@@ -74,12 +74,15 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
         return CreateAll(sessions, options => new OnnxBatchRunner(manifest, options));
     }
 
-    private OnnxBatchRunner[] CreateSharing(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions, string graphPath, string graphOrigin)
+    /// <param name="mapped">Map the weights file (it stays in place) instead of copying it into memory (a temporary export).</param>
+    private OnnxBatchRunner[] CreateSharing(ModelManifest manifest, IReadOnlyList<RuntimeOptions> sessions, string graphPath, string graphOrigin, bool mapped)
     {
-        var weights = SharedWeights.Load(graphPath);
+        var weights = mapped ? SharedWeights.Map(graphPath) : SharedWeights.Load(graphPath);
         try
         {
             var runners = CreateAll(sessions, options => OnnxBatchRunner.CreateShared(manifest, options, graphPath, weights));
+            // Every session has prepacked its matrix weights by now: what they still read comes back from the file.
+            weights.DropResidentPages();
             Log.Shared(_logger, manifest.Id, sessions.Count, weights.Count, weights.Bytes / (1024.0 * 1024.0), graphOrigin);
             return runners;
         }
