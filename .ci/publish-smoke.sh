@@ -208,7 +208,10 @@ else
 fi
 
 log="$work/service.log"
-say "starting on port $port: ${entry_words[*]} (cwd $final_workdir -> $app)"
+# The image's environment plus the int8 variant of the default model, as a user enabling it would add it (README, int8
+# variants): the publish must carry a working int8 folder too.
+run_env+=(Models__Items__2__Id=all-MiniLM-L6-v2-int8 Models__Items__2__Path=models/all-MiniLM-L6-v2-int8)
+say "starting on port $port: ${entry_words[*]} (cwd $final_workdir -> $app), with all-MiniLM-L6-v2-int8 added"
 (cd "$app" && exec env -i "${run_env[@]}" "${launcher[@]}" "${as_user[@]}" "${entry_words[@]}") >"$log" 2>&1 &
 service_pid=$!
 [ "${#launcher[@]}" -gt 0 ] && in_namespace=(nsenter -t "$service_pid" -m)
@@ -232,11 +235,15 @@ inner=${body:2:${#body}-4}
 dims=$(( $(tr -cd ',' <<<"$inner" | wc -c) + 1 ))
 [ "$dims" = 384 ] || fail "POST /embed returned $dims dimensions, expected 384"
 say "POST /embed -> 1 vector of $dims dimensions"
-# The publish prepared every built-in model's graph (tools/ModelPreparer), and the service used it instead of
-# optimizing the model at start-up.
+# The publish prepared every built-in model's graph (tools/ModelPreparer), the int8 variants' too, and the service used
+# them instead of optimizing the models at start-up.
 prepared=$(grep -c '"GraphOrigin":"prepared at build time"' "$log" || true)
-[ "$prepared" -ge 2 ] || { grep -i 'graph' "$log" >&2; fail "expected both built-in models on their prepared graphs, found $prepared"; }
-say "both built-in models loaded from the graphs prepared at publish time"
+[ "$prepared" -ge 3 ] || { grep -i 'graph' "$log" >&2; fail "expected the three models on their prepared graphs, found $prepared"; }
+say "the three models loaded from the graphs prepared at publish time"
+# The int8 variant the publish quantized from the shipped fp32 model answers too.
+int8=$(curl -s -f -H 'Content-Type: application/json' -d '{"inputs":"int8 in the image","model":"all-MiniLM-L6-v2-int8"}' "http://127.0.0.1:$port/embed") || fail "POST /embed on the int8 model failed"
+[[ "$int8" == '[['*']]' ]] || fail "POST /embed on the int8 model did not return one vector: ${int8:0:200}"
+say "POST /embed on all-MiniLM-L6-v2-int8 -> 1 vector"
 
 metrics=$(curl -s -f "http://127.0.0.1:$port/metrics") || fail "GET /metrics failed"
 # One host per process, as deployed: ASP.NET Core's request metric (by route and status) and ours are both exported.

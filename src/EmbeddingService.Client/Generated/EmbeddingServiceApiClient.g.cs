@@ -2150,6 +2150,28 @@ namespace EmbeddingService.Client
     }
 
     /// <summary>
+    /// What the machine offers the models.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CpuInfo
+    {
+
+        /// <summary>
+        /// The CPU's int8 dot-product instructions (`avx512_vnni`, `avx_vnni`,
+        /// <br/>            `arm_dotprod`), or `none`: without them int8 models work but run no faster than fp32.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("int8_dot_product")]
+        public string Int8DotProduct { get; set; } = default!;
+
+        /// <summary>
+        /// Logical processors this process may use.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("cores")]
+        public int Cores { get; set; } = default!;
+
+    }
+
+    /// <summary>
     /// Body of `POST /decode`: token ids back to text.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -2341,44 +2363,77 @@ namespace EmbeddingService.Client
     }
 
     /// <summary>
-    /// Body of `GET /info`: TEI's fields for the default model, plus every loaded model and the limits.
+    /// Body of `GET /info`: TEI's fields for the default model, plus every loaded model, the limits and the CPU.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
     public partial class InfoResponse
     {
 
+        /// <summary>
+        /// The default model's id.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("model_id")]
         public string ModelId { get; set; } = default!;
 
+        /// <summary>
+        /// The default model's precision: `float32`, or `int8` for an int8 variant.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("model_dtype")]
         public string ModelDtype { get; set; } = default!;
 
+        /// <summary>
+        /// Always `embedding`.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("model_type")]
         public string ModelType { get; set; } = default!;
 
+        /// <summary>
+        /// The default model's most tokens per input, special tokens included.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_input_length")]
         public int MaxInputLength { get; set; } = default!;
 
+        /// <summary>
+        /// Padded tokens per forward pass.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_batch_tokens")]
         public int MaxBatchTokens { get; set; } = default!;
 
+        /// <summary>
+        /// Inputs per forward pass.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_batch_requests")]
         public int MaxBatchRequests { get; set; } = default!;
 
+        /// <summary>
+        /// Inputs per request.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("max_client_batch_size")]
         public int MaxClientBatchSize { get; set; } = default!;
 
+        /// <summary>
+        /// Whether inputs over the model's maximum are truncated when the request does not say.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("auto_truncate")]
         public bool AutoTruncate { get; set; } = default!;
 
+        /// <summary>
+        /// The service's version.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("version")]
         public string Version { get; set; } = default!;
 
+        /// <summary>
+        /// Every loaded model.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("models")]
         public System.Collections.Generic.IList<ModelInfo> Models { get; set; } = new System.Collections.Generic.List<ModelInfo>();
 
         [System.Text.Json.Serialization.JsonPropertyName("limits")]
         public LimitsInfo Limits { get; set; } = new LimitsInfo();
+
+        [System.Text.Json.Serialization.JsonPropertyName("cpu")]
+        public CpuInfo Cpu { get; set; } = new CpuInfo();
 
     }
 
@@ -2493,6 +2548,13 @@ namespace EmbeddingService.Client
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("default")]
         public bool Default { get; set; } = default!;
+
+        /// <summary>
+        /// Its precision: `float32`, or `int8` for an int8 variant (vectors close to, not equal
+        /// <br/>            to, the fp32 model's: never mix the two in one index).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("model_dtype")]
+        public string ModelDtype { get; set; } = default!;
 
     }
 
@@ -2621,17 +2683,35 @@ namespace EmbeddingService.Client
     public partial class OpenAiModel
     {
 
+        /// <summary>
+        /// The id to put in `model`.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("id")]
         public string Id { get; set; } = default!;
 
+        /// <summary>
+        /// Always `model`.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("object")]
         public string Object { get; set; } = default!;
 
+        /// <summary>
+        /// When the service was built (Unix seconds).
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("created")]
         public long Created { get; set; } = default!;
 
+        /// <summary>
+        /// Always `embedding-service`.
+        /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("owned_by")]
         public string OwnedBy { get; set; } = default!;
+
+        /// <summary>
+        /// Not in OpenAI's shape (its SDKs ignore it): `float32`, or `int8` for an int8 variant.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("model_dtype")]
+        public string ModelDtype { get; set; } = default!;
 
     }
 

@@ -107,6 +107,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
                 _metrics.TrackQueue(model.Id, () => model.Queue);
             }
 
+            LogInt8Support(models);
             _state = ModelCatalogState.Ready;
             Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, loneThreads, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _ready.TrySetResult();
@@ -193,6 +194,27 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, sessionRunners.Distinct().OfType<IDisposable>().ToArray());
     }
 
+    /// <summary>
+    /// Says once whether this CPU has int8 dot-product instructions, and where int8 models are loaded without them, that
+    /// they will work but not run faster than their fp32 originals.
+    /// </summary>
+    private void LogInt8Support(IEnumerable<EmbeddingModel> models)
+    {
+        var int8 = models.Where(static m => m.Manifest.Dtype == ModelManifest.Int8).Select(static m => m.Id).ToList();
+        if (CpuFeatures.HasInt8DotProduct)
+        {
+            Log.Int8DotProduct(_logger, CpuFeatures.Int8DotProduct, int8.Count);
+        }
+        else if (int8.Count > 0)
+        {
+            Log.NoInt8DotProduct(_logger, string.Join(", ", int8));
+        }
+        else
+        {
+            Log.Int8DotProduct(_logger, CpuFeatures.None, 0);
+        }
+    }
+
     /// <summary>One real forward pass, so the first request does not pay for graph initialization and first allocations.</summary>
     /// <returns>The tokens per second of that pass (a first pass: slower than later ones, so a cautious estimate).</returns>
     private static double WarmUp(IBatchRunner runner, ModelTokenizer tokenizer)
@@ -220,5 +242,11 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
         [LoggerMessage(3, LogLevel.Critical, "Loading the models failed.")]
         public static partial void LoadFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Information, "CPU int8 dot-product instructions: {Instructions} ({Int8Models} int8 model(s) loaded).")]
+        public static partial void Int8DotProduct(ILogger logger, string instructions, int int8Models);
+
+        [LoggerMessage(5, LogLevel.Warning, "This CPU has no int8 dot-product instructions (AVX-512 VNNI, AVX-VNNI): the int8 model(s) {ModelIds} work, but will not run faster than their fp32 originals.")]
+        public static partial void NoInt8DotProduct(ILogger logger, string modelIds);
     }
 }

@@ -7,7 +7,8 @@ namespace EmbeddingService.Inference.Models;
 /// Reads a sentence-transformers style model folder into a <see cref="ModelManifest"/>:
 /// <c>model.onnx</c> and <c>vocab.txt</c> (required), <c>1_Pooling/config.json</c> (pooling, default mean),
 /// <c>sentence_bert_config.json</c> (<c>max_seq_length</c>), <c>tokenizer_config.json</c> (<c>do_lower_case</c>, default true)
-/// and <c>config_sentence_transformers.json</c> (<c>prompts</c>, <c>default_prompt_name</c>).
+/// and <c>config_sentence_transformers.json</c> (<c>prompts</c>, <c>default_prompt_name</c>); <c>quantization.json</c>
+/// (<see cref="QuantizationStamp"/>) where the model is a quantized variant.
 /// </summary>
 public static class ModelFolderReader
 {
@@ -61,7 +62,8 @@ public static class ModelFolderReader
             throw new InvalidOperationException($"Model '{id}': default_prompt_name '{defaultPrompt}' is not among its prompts.");
         }
 
-        return new ModelManifest(id, folder, pooling, maxLength, lowerCase, prompts, defaultPrompt);
+        var dtype = QuantizationStamp.Read(folder)?.Dtype ?? ModelManifest.Float32;
+        return new ModelManifest(id, folder, pooling, maxLength, lowerCase, prompts, defaultPrompt, dtype);
     }
 
     private static PoolingMode ReadPooling(string id, JsonNode? config)

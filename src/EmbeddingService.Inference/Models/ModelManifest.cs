@@ -8,6 +8,8 @@ namespace EmbeddingService.Inference.Models;
 /// <param name="LowerCase">Whether the tokenizer lower-cases and strips accents (uncased BERT).</param>
 /// <param name="Prompts">Named prompts prepended to the text (e.g. <c>query</c>).</param>
 /// <param name="DefaultPromptName">The prompt used when a request names none, if any.</param>
+/// <param name="Dtype">The precision of the model's weights: <see cref="Float32"/>, or what its
+/// <see cref="QuantizationStamp"/> says (e.g. <c>int8</c>).</param>
 public sealed record ModelManifest(
     string Id,
     string Directory,
@@ -15,8 +17,14 @@ public sealed record ModelManifest(
     int MaxSequenceLength,
     bool LowerCase,
     IReadOnlyDictionary<string, string> Prompts,
-    string? DefaultPromptName)
+    string? DefaultPromptName,
+    string Dtype = ModelManifest.Float32)
 {
+    public const string Float32 = "float32";
+
+    /// <summary>The precision of an int8 variant (tools/ModelPreparer quantize).</summary>
+    public const string Int8 = QuantizationStamp.Int8;
+
     public string ModelPath => Path.Combine(Directory, "model.onnx");
 
     public string VocabularyPath => Path.Combine(Directory, "vocab.txt");

@@ -104,7 +104,7 @@ internal static class OpenAiApi
     {
         catalog.EnsureReady();
         var models = catalog.Models.OrderBy(static m => m.Id, StringComparer.Ordinal)
-            .Select(static m => new OpenAiModel(m.Id, "model", s_created, "embedding-service"))
+            .Select(static m => new OpenAiModel(m.Id, "model", s_created, "embedding-service", m.Manifest.Dtype))
             .ToList();
         return TypedResults.Ok(new OpenAiModelList("list", models));
     }

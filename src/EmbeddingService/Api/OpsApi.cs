@@ -7,6 +7,7 @@ using EmbeddingService.Hosting;
 using EmbeddingService.Inference;
 using EmbeddingService.Inference.Batching;
 using EmbeddingService.Inference.Models;
+using EmbeddingService.Inference.Runtime;
 
 namespace EmbeddingService.Api;
 
@@ -57,14 +58,14 @@ internal static class OpsApi
         catalog.EnsureReady();
         var models = catalog.Models.OrderBy(static m => m.Id, StringComparer.Ordinal)
             .Select(m => new ModelInfo(m.Id, m.Dimensions, m.Manifest.MaxSequenceLength, m.Manifest.Pooling.ToString().ToLowerInvariant(),
-                m.Manifest.Prompts, m.Id == catalog.DefaultModelId))
+                m.Manifest.Prompts, m.Id == catalog.DefaultModelId, m.Manifest.Dtype))
             .ToList();
         var defaultModel = catalog.Get(null);
         var l = limits.Value;
         var b = batching.Value;
         return TypedResults.Ok(new InfoResponse(
             ModelId: defaultModel.Id,
-            ModelDtype: "float32",
+            ModelDtype: defaultModel.Manifest.Dtype,
             ModelType: "embedding",
             MaxInputLength: defaultModel.Manifest.MaxSequenceLength,
             MaxBatchTokens: b.MaxBatchTokens,
@@ -74,7 +75,8 @@ internal static class OpsApi
             Version: Version,
             Models: models,
             Limits: new LimitsInfo(l.MaxInputsPerRequest, l.MaxInputChars, l.MaxRequestBodyBytes, b.MaxQueuedInputs, b.MaxBatchSize, b.MaxBatchTokens,
-                l.RequestTimeoutSeconds, l.DefaultLongInput.ToString().ToLowerInvariant(), l.MaxChunksPerRequest, l.MaxEmbedAllTokens)));
+                l.RequestTimeoutSeconds, l.DefaultLongInput.ToString().ToLowerInvariant(), l.MaxChunksPerRequest, l.MaxEmbedAllTokens),
+            Cpu: new CpuInfo(CpuFeatures.Int8DotProduct, Environment.ProcessorCount)));
     }
 
     private static string Version { get; } =

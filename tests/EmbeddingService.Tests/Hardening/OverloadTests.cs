@@ -127,9 +127,7 @@ public sealed class OverloadTests
 
         // Let both models' warm-up passes through: the service turns ready.
         var catalog = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>();
-        Assert.True(SpinWait.SpinUntil(() => runners.TryGet("all-MiniLM-L6-v2", out _) && runners.TryGet("snowflake-arctic-embed-xs", out _), TimeSpan.FromSeconds(60)));
-        runners["all-MiniLM-L6-v2"].Release();
-        runners["snowflake-arctic-embed-xs"].Release();
+        ReleaseEveryWarmUp(runners, catalog);
         await catalog.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Ct)).StatusCode);
     }
@@ -142,18 +140,27 @@ public sealed class OverloadTests
         await using var service = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?> { ["Batching:LoneRequestThreads"] = GatedRunnerFactory.OneSession },
             runners.Install, waitForReady: false);
         var catalog = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>();
-        Assert.True(SpinWait.SpinUntil(() => runners.TryGet("all-MiniLM-L6-v2", out _) && runners.TryGet("snowflake-arctic-embed-xs", out _), TimeSpan.FromSeconds(60)));
+        Assert.True(SpinWait.SpinUntil(() => catalog.ModelIds.All(id => runners.TryGet(id, out _)), TimeSpan.FromSeconds(60)));
 
         var disposing = catalog.DisposeAsync().AsTask();
 
         // The warm-up passes are held, so the models are still loading: disposing must wait for them, or their
         // sessions and runner threads would be created after the catalog was disposed, and outlive it.
         Assert.False(disposing.IsCompleted);
-        runners["all-MiniLM-L6-v2"].Release();
-        runners["snowflake-arctic-embed-xs"].Release();
+        ReleaseEveryWarmUp(runners, catalog);
         await disposing.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal(EmbeddingService.Inference.Models.ModelCatalogState.Stopping, catalog.State);
-        Assert.Equal(2, catalog.Models.Count);
+        Assert.Equal(catalog.ModelIds.Count(), catalog.Models.Count);
+    }
+
+    /// <summary>Waits until every configured model's warm-up pass is held, then lets them all through.</summary>
+    private static void ReleaseEveryWarmUp(GatedRunnerFactory runners, EmbeddingService.Inference.Models.ModelCatalog catalog)
+    {
+        Assert.True(SpinWait.SpinUntil(() => catalog.ModelIds.All(id => runners.TryGet(id, out _)), TimeSpan.FromSeconds(60)));
+        foreach (var id in catalog.ModelIds)
+        {
+            runners[id].Release();
+        }
     }
 
     [Theory]

@@ -14,7 +14,7 @@ namespace EmbeddingService.Tests.Runtime;
 /// </summary>
 public sealed class PreparedGraphTests
 {
-    public static TheoryData<string> ModelIds => new() { "all-MiniLM-L6-v2", "snowflake-arctic-embed-xs" };
+    public static TheoryData<string> ModelIds => new() { "all-MiniLM-L6-v2", "snowflake-arctic-embed-xs", "all-MiniLM-L6-v2-int8", "snowflake-arctic-embed-xs-int8" };
 
     [Theory]
     [MemberData(nameof(ModelIds))]

@@ -1,6 +1,18 @@
 namespace EmbeddingService.Api.Contracts;
 
-/// <summary>Body of <c>GET /info</c>: TEI's fields for the default model, plus every loaded model and the limits.</summary>
+/// <summary>Body of <c>GET /info</c>: TEI's fields for the default model, plus every loaded model, the limits and the CPU.</summary>
+/// <param name="ModelId">The default model's id.</param>
+/// <param name="ModelDtype">The default model's precision: <c>float32</c>, or <c>int8</c> for an int8 variant.</param>
+/// <param name="ModelType">Always <c>embedding</c>.</param>
+/// <param name="MaxInputLength">The default model's most tokens per input, special tokens included.</param>
+/// <param name="MaxBatchTokens">Padded tokens per forward pass.</param>
+/// <param name="MaxBatchRequests">Inputs per forward pass.</param>
+/// <param name="MaxClientBatchSize">Inputs per request.</param>
+/// <param name="AutoTruncate">Whether inputs over the model's maximum are truncated when the request does not say.</param>
+/// <param name="Version">The service's version.</param>
+/// <param name="Models">Every loaded model.</param>
+/// <param name="Limits">The server's limits and defaults.</param>
+/// <param name="Cpu">What the machine offers the models.</param>
 public sealed record InfoResponse(
     string ModelId,
     string ModelDtype,
@@ -12,7 +24,8 @@ public sealed record InfoResponse(
     bool AutoTruncate,
     string Version,
     IReadOnlyList<ModelInfo> Models,
-    LimitsInfo Limits);
+    LimitsInfo Limits,
+    CpuInfo Cpu);
 
 /// <summary>One loaded model.</summary>
 /// <param name="Id">The id to put in <c>model</c>.</param>
@@ -21,7 +34,16 @@ public sealed record InfoResponse(
 /// <param name="Pooling"><c>mean</c> or <c>cls</c>.</param>
 /// <param name="Prompts">Prompt names usable as <c>prompt_name</c>, with their text.</param>
 /// <param name="Default">Whether requests naming no model use it.</param>
-public sealed record ModelInfo(string Id, int Dimensions, int MaxInputLength, string Pooling, IReadOnlyDictionary<string, string> Prompts, bool Default);
+/// <param name="ModelDtype">Its precision: <c>float32</c>, or <c>int8</c> for an int8 variant (vectors close to, not equal
+/// to, the fp32 model's: never mix the two in one index).</param>
+public sealed record ModelInfo(string Id, int Dimensions, int MaxInputLength, string Pooling, IReadOnlyDictionary<string, string> Prompts, bool Default,
+    string ModelDtype);
+
+/// <summary>What the machine offers the models.</summary>
+/// <param name="Int8DotProduct">The CPU's int8 dot-product instructions (<c>avx512_vnni</c>, <c>avx_vnni</c>,
+/// <c>arm_dotprod</c>), or <c>none</c>: without them int8 models work but run no faster than fp32.</param>
+/// <param name="Cores">Logical processors this process may use.</param>
+public sealed record CpuInfo(string Int8DotProduct, int Cores);
 
 /// <summary>The server's limits and defaults.</summary>
 /// <param name="MaxInputsPerRequest">Inputs per request.</param>

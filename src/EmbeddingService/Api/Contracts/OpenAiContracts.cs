@@ -38,7 +38,12 @@ public sealed record OpenAiUsage(int PromptTokens, int TotalTokens);
 
 public sealed record OpenAiModelList(string Object, IReadOnlyList<OpenAiModel> Data);
 
-public sealed record OpenAiModel(string Id, string Object, long Created, string OwnedBy);
+/// <param name="Id">The id to put in <c>model</c>.</param>
+/// <param name="Object">Always <c>model</c>.</param>
+/// <param name="Created">When the service was built (Unix seconds).</param>
+/// <param name="OwnedBy">Always <c>embedding-service</c>.</param>
+/// <param name="ModelDtype">Not in OpenAI's shape (its SDKs ignore it): <c>float32</c>, or <c>int8</c> for an int8 variant.</param>
+public sealed record OpenAiModel(string Id, string Object, long Created, string OwnedBy, string ModelDtype);
 
 /// <summary>OpenAI's error body.</summary>
 public sealed record OpenAiErrorResponse(OpenAiError Error);
