@@ -106,7 +106,8 @@ internal static class BenchChart
 
     /// <summary>The load levels the targets use, for the service (<paramref name="serviceName"/>) and the plain loop
     /// windows beside it: batch 1 at one connection, its best short configuration at 64, its best sorted mixed one.</summary>
-    public static (string[] Levels, ChartSeries[] Series) ForRun(IReadOnlyList<LevelResult> levels, string serviceName)
+    /// <param name="int8">The int8 level, if the run had one: its service figures at 1 and 64 connections.</param>
+    public static (string[] Levels, ChartSeries[] Series) ForRun(IReadOnlyList<LevelResult> levels, string serviceName, Int8Result? int8 = null)
     {
         string[] names = ["1 connection", "8 connections", "64 connections", $"mixed, {ServiceLoad.MixedConnections} × {ServiceLoad.MixedPerRequest}"];
         LevelResult?[] picked =
@@ -121,7 +122,16 @@ internal static class BenchChart
         var plain = picked.Select((l, i) => l?.Raw is not { } raw ? ChartPoint.None
             : i == 0 ? new ChartPoint(raw.SentencesPerSecond, raw.P50Ms, raw.Latency.PercentileMs(99))
             : new ChartPoint(raw.SentencesPerSecond, double.NaN, double.NaN)).ToArray();
-        return (names, [new ChartSeries(serviceName, service), new ChartSeries("plain ONNX Runtime loop (batch 1 / best)", plain)]);
+        List<ChartSeries> series = [new ChartSeries(serviceName, service), new ChartSeries("plain ONNX Runtime loop (batch 1 / best)", plain)];
+        if (int8 is not null)
+        {
+            static ChartPoint Point(LoadResult r) => new(r.SentencesPerSecond, r.P50Ms, r.P99Ms);
+            series.Add(new ChartSeries($"EmbeddingService, {int8.Model}", [Point(int8.Int8At1), ChartPoint.None, Point(int8.ServiceInt8), ChartPoint.None]));
+            series.Add(new ChartSeries("plain ONNX Runtime loop, int8 (best)", [ChartPoint.None, ChartPoint.None,
+                new ChartPoint(int8.PlainInt8.SentencesPerSecond, double.NaN, double.NaN), ChartPoint.None]));
+        }
+
+        return (names, series.ToArray());
     }
 
     private static void AddLatency(Plot plot, double[] milliseconds, ScottPlot.Color colour, MarkerShape shape, string name, LinePattern pattern)

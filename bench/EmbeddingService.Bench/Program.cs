@@ -1,7 +1,7 @@
 using EmbeddingService.Bench;
 
 // One run: the raw in-process baseline, then the real service over HTTP on the same sentences (ending with an interactive
-// caller under bulk load), then the ratios, then whole documents in chunks against the raw loop on the same chunks. `--soak --minutes N` runs the soak instead. See bench/README.md.
+// caller under bulk load), then the ratios, then whole documents in chunks against the raw loop on the same chunks, then the int8 variant on a service of its own. `--soak --minutes N` runs the soak instead. See bench/README.md.
 var options = BenchOptions.Parse(args);
 // The soak prints its own running table as it goes; every other run shows its phases live.
 await BenchProgress.RunAsync(options.Progress && !options.Soak, RunAsync);
@@ -67,13 +67,21 @@ async Task RunAsync()
     Report.Interactive(interactive, loadDriver.Name);
     if (!options.InteractiveOnly && !options.ServiceOnly)
     {
-        // Last: its long chunks grow the service's arena, which the peak RSS above should not count.
+        // Last on this service: its long chunks grow the service's arena, which the peak RSS above should not count.
         Report.Documents(await DocumentChunks.MeasureAsync(service, workloads, options));
+    }
+
+    // The int8 variant (issue 18), on a service of its own with the variant added, against the same plain fp32 ruler
+    // and a plain int8 loop; the service above idles meanwhile.
+    var int8 = rawRun is null || partners is null ? null : await Int8Level.MeasureAsync(workloads, options, rawRun, partners.BestShort);
+    if (int8 is not null)
+    {
+        Report.Int8(int8);
     }
 
     if (options.ChartOutput is { } chart && levels.Count > 0)
     {
-        var (names, series) = BenchChart.ForRun(levels, $"EmbeddingService, {options.Model}");
+        var (names, series) = BenchChart.ForRun(levels, $"EmbeddingService, {options.Model}", int8);
         BenchChart.Write(chart, $"EmbeddingService.Bench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Report.CpuModel()} ({Environment.ProcessorCount} vCPUs), {options.Model}, wrk over loopback", names, series);
         Console.WriteLine($"Chart: {chart}");
         Console.WriteLine();

@@ -24,6 +24,8 @@ internal sealed class RawRun
 
     private readonly RawBaseline _baseline;
     private readonly PlainProcess _plain;
+    private readonly string _workDir;
+    private readonly Dictionary<string, PlainProcess> _plainByModel = new(StringComparer.Ordinal);
     private readonly string _shortFile;
     private readonly string _mixedFile;
     private readonly int _mixedCount;
@@ -44,6 +46,7 @@ internal sealed class RawRun
         // The plain loop reads the same texts from files: distinct short sentences (more than any window reads) and the
         // mixed texts the library loop sorts.
         var workDir = Directory.CreateTempSubdirectory("embedding-bench-plain-").FullName;
+        _workDir = workDir;
         _plain = new PlainProcess(modelDir, workDir);
         _shortFile = Path.Combine(workDir, "short.txt");
         File.WriteAllLines(_shortFile, Enumerable.Range(0, 20_000).Select(i => workloads.Short(i)));
@@ -109,6 +112,21 @@ internal sealed class RawRun
             passes: Math.Max(1, (int)Math.Round(_mixedWindowSeconds / configuration.Seconds))),
         var other => throw new ArgumentException($"No raw workload '{other}'.", nameof(configuration)),
     });
+
+    /// <summary>The plain loop's short-sentence configurations (the ones whose best the targets compare with).</summary>
+    public static IReadOnlyList<(RawLayout Layout, int Batch)> PlainShortConfigurations => s_plainShort;
+
+    /// <summary>The plain loop on another model folder (an int8 variant), on the same short sentences, for
+    /// <paramref name="seconds"/> after its warm-up.</summary>
+    public RawResult PlainShort(string modelDir, RawLayout layout, int batch, double seconds)
+    {
+        if (!_plainByModel.TryGetValue(modelDir, out var plain))
+        {
+            plain = _plainByModel[modelDir] = new PlainProcess(modelDir, _workDir);
+        }
+
+        return Log(plain.Run("short", layout, batch, _shortFile, sortWindow: 64, seconds));
+    }
 
     /// <summary>The plain loop's fastest short-sentence configuration: what throughput at 64 connections is compared with.</summary>
     public static RawResult BestShort(IEnumerable<RawResult> results, bool plain = true) =>

@@ -129,6 +129,37 @@ internal static class Report
         Console.WriteLine();
     }
 
+    /// <summary>The int8 variant against the plain fp32 ruler, a plain int8 loop, and the fp32 model's latency (issue 18).</summary>
+    public static void Int8(Int8Result r)
+    {
+        var cpu = File.Exists("/proc/cpuinfo") && File.ReadAllText("/proc/cpuinfo").Contains(" avx512_vnni", StringComparison.Ordinal) ? "AVX-512 VNNI" : "no AVX-512 VNNI";
+        Console.WriteLine($"## The int8 variant ({r.Model}; this CPU: {cpu})");
+        Console.WriteLine("The plain loop on the int8 model folder, each configuration once (the best is measured again in the rounds):");
+        Console.WriteLine();
+        Console.WriteLine("| plain int8 configuration | sentences/s | p50 per batch ms |");
+        Console.WriteLine("|---|---:|---:|");
+        foreach (var p in r.PlainPhase)
+        {
+            Console.WriteLine($"| {p.Layout}, batch {p.BatchSize} | {p.SentencesPerSecond:F0} | {p.P50Ms:F2} |");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"{r.RoundRatiosToFp32.Count} rounds of a plain fp32 window, an int8 service window at 64 connections and a plain int8 window (in turn), then {r.RoundRatiosToFp32.Count} rounds of a 1-connection window on each model.");
+        Console.WriteLine();
+        Console.WriteLine("| measure | value | target | met |");
+        Console.WriteLine("|---|---:|---:|:---:|");
+        Row("int8 service@64 / plain fp32 best", r.ServiceInt8.SentencesPerSecond / r.PlainFp32.SentencesPerSecond, "x", ">= 2.2x", static v => v >= 2.2,
+            $"{r.ServiceInt8.SentencesPerSecond:F0} / {r.PlainFp32.SentencesPerSecond:F0} ({r.PlainFp32.Layout}, batch {r.PlainFp32.BatchSize}); rounds {Range(r.RoundRatiosToFp32, "F3")}");
+        Row("int8 service@64 / plain int8 best", r.ServiceInt8.SentencesPerSecond / r.PlainInt8.SentencesPerSecond, "x", ">= 0.9x", static v => v >= 0.9,
+            $"{r.ServiceInt8.SentencesPerSecond:F0} / {r.PlainInt8.SentencesPerSecond:F0} ({r.PlainInt8.Layout}, batch {r.PlainInt8.BatchSize}); rounds {Range(r.RoundRatiosToInt8, "F3")}");
+        Row("int8 p50@1 / fp32 p50@1, through the service", r.Int8At1.P50Ms / r.Fp32At1.P50Ms, "x", "<= 0.6x", static v => v <= 0.6,
+            $"{r.Int8At1.P50Ms:F2} / {r.Fp32At1.P50Ms:F2} ms; p99 {r.Int8At1.P99Ms:F2} / {r.Fp32At1.P99Ms:F2} ms");
+        Row("int8 level: non-200 answers", r.ServiceInt8.Failed + r.Int8At1.Failed + r.Fp32At1.Failed, "", "0", static v => v == 0, "every window", "F0");
+        Console.WriteLine();
+        Console.WriteLine($"That service (the configured models and {r.Model}): process start to /health 200 {r.Ready.TotalSeconds:F2} s, peak RSS (VmHWM) after the level {r.PeakRssMb:F0} MB.");
+        Console.WriteLine();
+    }
+
     private static LevelResult Level(IReadOnlyList<LevelResult> levels, string name, int connections) =>
         levels.Single(l => l.Service.Name == name && l.Service.Connections == connections);
 
