@@ -23,8 +23,12 @@ internal sealed record BenchOptions
     /// chunks): no other raw configuration, no other level.</summary>
     public bool DocumentsOnly { get; init; }
 
+    /// <summary>Run only the int8 level (<c>--only int8</c>): the plain fp32 ruler measured in the int8 level's plain
+    /// configurations first, then the int8 level on its own service; no fp32 service.</summary>
+    public bool Int8Only { get; init; }
+
     /// <summary>Any <c>--only</c>.</summary>
-    public bool OneLevel => InteractiveOnly || DocumentsOnly;
+    public bool OneLevel => InteractiveOnly || DocumentsOnly || Int8Only;
 
     /// <summary>How long the soak runs: 3 minutes, the mix (<c>--minutes</c> overrides).</summary>
     public double SoakMinutes { get; init; } = 3;
@@ -112,7 +116,8 @@ internal sealed record BenchOptions
                 {
                     "interactive" => options with { InteractiveOnly = true },
                     "documents" => options with { DocumentsOnly = true },
-                    var other => throw new ArgumentException($"--only wants interactive or documents, got '{other}'."),
+                    "int8" => options with { Int8Only = true },
+                    var other => throw new ArgumentException($"--only wants interactive, documents or int8, got '{other}'."),
                 },
                 "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--model" => options with { Model = Next() },

@@ -23,6 +23,12 @@ async Task RunAsync()
         }
     }
 
+    if (options.Int8Only)
+    {
+        await RunInt8OnlyAsync(workloads);
+        return;
+    }
+
     await using var service = await ServiceProcess.StartAsync(options);
     using var httpClientDriver = new LoadDriver(service.BaseAddress);
     Console.WriteLine($"Service ready in {service.TimeToReady.TotalSeconds:F2} s (pid {service.Id}, RSS {service.RssMb():F0} MB).");
@@ -88,5 +94,22 @@ async Task RunAsync()
     }
 
     // The run ends with every target it measured, in one table.
+    Report.Targets();
+}
+
+// --only int8: the ruler is the plain fp32 loop's best of the configurations the int8 level tries on its own model (a full
+// run searches more), then the level itself; no fp32 service runs beside it.
+async Task RunInt8OnlyAsync(Workloads workloads)
+{
+    var rawRun = new RawRun(options, workloads);
+    var fp32Dir = Path.Combine(Path.GetDirectoryName(options.ServiceDll)!, "models", options.Model);
+    var plainFp32 = RawRun.PlainShortConfigurations.Select(c => rawRun.PlainShort(fp32Dir, c.Layout, c.Batch, options.RawSeconds)).ToList();
+    Report.Raw(plainFp32);
+    var int8 = await Int8Level.MeasureAsync(workloads, options, rawRun, RawRun.BestShort(plainFp32));
+    if (int8 is not null)
+    {
+        Report.Int8(int8);
+    }
+
     Report.Targets();
 }

@@ -70,7 +70,10 @@ public sealed class BatchingOptions
     /// intra-op threads in effect (<see cref="ResolveIntraOpThreads"/>). A lone pass on one thread is bound by reading
     /// the weights from memory (~87 MB for all-MiniLM-L6-v2): on 2 cores, two spinning threads bring the lone-request
     /// p50 from +2.8 to +3.7 ms over the raw batch-1 floor to +0.45 to +0.8 ms (bench). Both sessions share one copy
-    /// of the weights, so the second costs ~35 MB of working memory per model, not a second ~90 MB copy.</summary>
+    /// of the weights, so the second costs ~35 MB of working memory per model, not a second ~90 MB copy. Not set, int8
+    /// models get none: their matrices are a quarter of the bytes and a lone pass on one thread is already the faster
+    /// one (plain loop, all-MiniLM-L6-v2-int8: 0.85 ms on one thread against 1.31 ms on two spinning ones), so their
+    /// lone requests run on a runner's session. A value set here applies to every model.</summary>
     [Range(0, 256)]
     public int? LoneRequestThreads { get; set; }
 
@@ -81,13 +84,14 @@ public sealed class BatchingOptions
     /// <summary>The runner count in effect: as configured, else one per core.</summary>
     public int ResolveRunners(int processorCount) => Runners > 0 ? Runners : Math.Max(1, processorCount);
 
-    /// <summary>The lone-request session's thread count in effect: as configured (else the cores, up to
-    /// <see cref="AutoLoneRequestThreadsCap"/>), at most one per core; 0 (off) unless that is more than
-    /// <paramref name="intraOpThreads"/>.</summary>
-    public int ResolveLoneRequestThreads(int processorCount, int intraOpThreads)
+    /// <summary>The lone-request session's thread count in effect for a model: as configured (else the cores, up to
+    /// <see cref="AutoLoneRequestThreadsCap"/>, or 0 for an int8 model), at most one per core; 0 (off) unless that is
+    /// more than <paramref name="intraOpThreads"/>.</summary>
+    /// <param name="int8">The model's matrices are int8 (its folder's precision).</param>
+    public int ResolveLoneRequestThreads(int processorCount, int intraOpThreads, bool int8 = false)
     {
         var cores = Math.Max(1, processorCount);
-        var threads = Math.Min(LoneRequestThreads ?? AutoLoneRequestThreadsCap, cores);
+        var threads = Math.Min(LoneRequestThreads ?? (int8 ? 0 : AutoLoneRequestThreadsCap), cores);
         return threads > intraOpThreads ? threads : 0;
     }
 

@@ -94,12 +94,9 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         var processors = Environment.ProcessorCount;
         var runners = _batchingOptions.ResolveRunners(processors);
         var runtime = new RuntimeOptions(_batchingOptions.ResolveIntraOpThreads(processors), _batchingOptions.AllowSpinning);
-        // The optional second session for batches that have the model to itself (BatchingOptions.LoneRequestThreads).
-        var loneThreads = _batchingOptions.ResolveLoneRequestThreads(processors, runtime.IntraOpThreads);
-        var loneRuntime = loneThreads > 0 ? new RuntimeOptions(loneThreads, AllowSpinning: true) : null;
         try
         {
-            var loads = _modelsOptions.Items.Select(registration => Task.Run(() => Load(registration, runners, runtime, loneRuntime), cancellationToken));
+            var loads = _modelsOptions.Items.Select(registration => Task.Run(() => Load(registration, processors, runners, runtime), cancellationToken));
             var models = await Task.WhenAll(loads).ConfigureAwait(false);
             _models = models.ToDictionary(static m => m.Id, StringComparer.Ordinal);
             foreach (var model in models)
@@ -109,7 +106,7 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
             LogInt8Support(models);
             _state = ModelCatalogState.Ready;
-            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, loneThreads, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            Log.Ready(_logger, _models.Count, runners, runtime.IntraOpThreads, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _ready.TrySetResult();
         }
         catch (Exception ex)
@@ -153,12 +150,15 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         }
     }
 
-    private EmbeddingModel Load(ModelRegistration registration, int runners, RuntimeOptions runtime, RuntimeOptions? loneRuntime)
+    private EmbeddingModel Load(ModelRegistration registration, int processors, int runners, RuntimeOptions runtime)
     {
         var started = Stopwatch.GetTimestamp();
         var path = System.IO.Path.IsPathRooted(registration.Path) ? registration.Path : System.IO.Path.Combine(AppContext.BaseDirectory, registration.Path);
         var manifest = ModelFolderReader.Read(registration.Id, path, registration.MaxSequenceLength);
         var tokenizer = ModelTokenizer.Create(manifest);
+        // The optional second session for batches that have the model to itself (BatchingOptions.LoneRequestThreads).
+        var loneThreads = _batchingOptions.ResolveLoneRequestThreads(processors, runtime.IntraOpThreads, manifest.Dtype == ModelManifest.Int8);
+        var loneRuntime = loneThreads > 0 ? new RuntimeOptions(loneThreads, AllowSpinning: true) : null;
         // A session per runner, or one for all; then the lone-request session, if any. Sessions of a model share its weights.
         var runnerSessions = _batchingOptions.SessionPerRunner ? runners : 1;
         var sessions = Enumerable.Repeat(runtime, runnerSessions).Concat(loneRuntime is null ? [] : [loneRuntime]).ToArray();
@@ -190,7 +190,8 @@ public sealed partial class ModelCatalog : IAsyncDisposable
         // drain estimate's start, replaced by measured passes within seconds of load.
         var batcher = new DynamicBatcher(manifest.Id, perRunner, _batchingOptions, _metrics, _loggerFactory.CreateLogger<DynamicBatcher>(), loneRunner,
             seedTokensPerSecond: warmUpTokensPerSecond * runners);
-        Log.Loaded(_logger, manifest.Id, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        Log.Loaded(_logger, manifest.Id, manifest.Dtype, manifest.Pooling, runner.Dimensions, manifest.MaxSequenceLength, loneThreads,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new EmbeddingModel(manifest, tokenizer, runner.Dimensions, batcher, sessionRunners.Distinct().OfType<IDisposable>().ToArray());
     }
 
@@ -234,11 +235,11 @@ public sealed partial class ModelCatalog : IAsyncDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Loaded model {ModelId} ({Pooling} pooling, {Dimensions} dimensions, max {MaxLength} tokens) in {ElapsedMs:F0} ms.")]
-        public static partial void Loaded(ILogger logger, string modelId, PoolingMode pooling, int dimensions, int maxLength, double elapsedMs);
+        [LoggerMessage(1, LogLevel.Information, "Loaded model {ModelId} ({Dtype}, {Pooling} pooling, {Dimensions} dimensions, max {MaxLength} tokens; lone-request session: {LoneRequestThreads} threads, 0 = off) in {ElapsedMs:F0} ms.")]
+        public static partial void Loaded(ILogger logger, string modelId, string dtype, PoolingMode pooling, int dimensions, int maxLength, int loneRequestThreads, double elapsedMs);
 
-        [LoggerMessage(2, LogLevel.Information, "{Count} model(s) ready with {Runners} runner(s) × {IntraOpThreads} intra-op thread(s) each (lone-request session: {LoneRequestThreads} threads, 0 = off), {ElapsedMs:F0} ms after load started.")]
-        public static partial void Ready(ILogger logger, int count, int runners, int intraOpThreads, int loneRequestThreads, double elapsedMs);
+        [LoggerMessage(2, LogLevel.Information, "{Count} model(s) ready with {Runners} runner(s) × {IntraOpThreads} intra-op thread(s) each, {ElapsedMs:F0} ms after load started.")]
+        public static partial void Ready(ILogger logger, int count, int runners, int intraOpThreads, double elapsedMs);
 
         [LoggerMessage(3, LogLevel.Critical, "Loading the models failed.")]
         public static partial void LoadFailed(ILogger logger, Exception exception);

@@ -23,6 +23,18 @@ public sealed class BatchingOptionsTests
     }
 
     [Theory]
+    [InlineData(null, 2, 1, 0)] // not set: none for an int8 model, whose lone pass is faster on one thread
+    [InlineData(null, 16, 1, 0)]
+    [InlineData(2, 2, 1, 2)] // set: every model, int8 too
+    [InlineData(8, 4, 1, 4)] // still capped at the core count
+    [InlineData(0, 2, 1, 0)]
+    public void Int8_models_get_a_lone_request_session_only_when_the_setting_asks_for_one(int? configured, int cores, int intraOp, int expected)
+    {
+        var options = new BatchingOptions { LoneRequestThreads = configured };
+        Assert.Equal(expected, options.ResolveLoneRequestThreads(cores, intraOp, int8: true));
+    }
+
+    [Theory]
     [InlineData(0, 0, 2, 2, 1)]
     [InlineData(1, 0, 2, 1, 2)]
     [InlineData(0, 0, 1, 1, 1)]

@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using EmbeddingService.Inference.Diagnostics;
 using EmbeddingService.Inference.Models;
 using EmbeddingService.Tests.Infrastructure;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace EmbeddingService.Tests.Correctness;
 
@@ -141,6 +143,31 @@ public sealed class Int8VariantTests(Int8VariantTests.ServiceWithInt8 service) :
         var error = Assert.Throws<InvalidOperationException>(() => ModelFolderReader.Read(MiniLmInt8, copy.Folder));
         Assert.Contains(QuantizationStamp.FileName, error.Message);
     }
+
+    /// <summary>
+    /// <c>Batching:LoneRequestThreads</c> not set: fp32 models get a multi-threaded lone-request session, int8 models none,
+    /// as a lone int8 pass is faster on one thread (BatchingOptions says by how much); their lone requests run on a
+    /// runner's session.
+    /// </summary>
+    [Fact]
+    public async Task A_lone_int8_request_runs_on_a_runner_session_by_default()
+    {
+        Assert.SkipWhen(Environment.ProcessorCount < 2, "On one core no model gets a lone-request session.");
+        using var passes = new MetricCollector<double>(meterScope: null, EmbeddingMetrics.MeterName, "embedding.batch.duration");
+        using var client = factory.CreateClient();
+        for (var i = 0; i < 8; i++)
+        {
+            // One request at a time: each has the model to itself, where an fp32 model would take its lone session.
+            await client.EmbedAsync(new { inputs = $"a lone request, number {i}", model = MiniLmInt8 });
+        }
+
+        Assert.Equal(0, Passes(passes, MiniLmInt8, "lone"));
+        Assert.True(Passes(passes, MiniLmInt8, "shared") >= 8);
+    }
+
+    private static int Passes(MetricCollector<double> passes, string model, string session) =>
+        passes.GetMeasurementSnapshot().Count(m => m.MatchesTags(
+            new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("session", session)));
 
     [Fact]
     public async Task An_int8_model_answers_on_every_embedding_route()
