@@ -71,9 +71,10 @@ public sealed class BatchingOptions
     /// the weights from memory (~87 MB for all-MiniLM-L6-v2): on 2 cores, two spinning threads bring the lone-request
     /// p50 from +2.8 to +3.7 ms over the raw batch-1 floor to +0.45 to +0.8 ms (bench). Both sessions share one copy
     /// of the weights, so the second costs ~35 MB of working memory per model, not a second ~90 MB copy. Not set, int8
-    /// models get none: their matrices are a quarter of the bytes and a lone pass on one thread is already the faster
-    /// one (plain loop, all-MiniLM-L6-v2-int8: 0.85 ms on one thread against 1.31 ms on two spinning ones), so their
-    /// lone requests run on a runner's session. A value set here applies to every model.</summary>
+    /// models get none: their matrices are a quarter of the bytes, a lone pass on one thread was the faster one in a
+    /// plain loop (all-MiniLM-L6-v2-int8: 0.85 against 1.31 ms on two spinning threads), and through the service the
+    /// two-thread pass gained nothing on average and doubled the p99 (bench/README.md), so their lone requests run on
+    /// a runner's session. A value set here applies to every model.</summary>
     [Range(0, 256)]
     public int? LoneRequestThreads { get; set; }
 
