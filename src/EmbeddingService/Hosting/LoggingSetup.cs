@@ -6,8 +6,10 @@ namespace EmbeddingService.Hosting;
 
 /// <summary>
 /// Serilog from configuration: levels and enrichers from the <c>Serilog</c> section, console output as text or, with
-/// <c>Logging:Format=json</c>, as compact JSON for log collectors. No static bootstrap logger, so several hosts
-/// (integration tests) can start in one process.
+/// <c>Logging:Format=json</c>, as compact JSON for log collectors. No static bootstrap logger, and each host logs
+/// through its own logger, never Serilog's static <c>Log.Logger</c> (<c>preserveStaticLogger</c>): otherwise every host
+/// in the process (integration tests start many) would log through the latest one's sinks, and the first host disposed
+/// would silence them all (<c>Log.CloseAndFlush</c>).
 /// </summary>
 internal static class LoggingSetup
 {
@@ -32,7 +34,7 @@ internal static class LoggingSetup
             {
                 logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");
             }
-        });
+        }, preserveStaticLogger: true);
         return builder;
     }
 

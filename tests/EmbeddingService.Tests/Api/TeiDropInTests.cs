@@ -206,7 +206,7 @@ public sealed class TeiDropInTests(EmbeddingServiceFactory factory)
         Assert.Single(await PostVectorsAsync(client, "/", new { inputs = "four" }));
 
         // The exporter may answer a scrape from a collection made just before: ask again until the counts show.
-        var seen = SpinWait.SpinUntil(() => InputsCounted(client.GetStringAsync("/metrics", Ct).GetAwaiter().GetResult()) == 4, TimeSpan.FromSeconds(30));
+        var seen = await Eventually.TrueAsync(async () => InputsCounted(await client.GetStringAsync("/metrics", Ct)) == 4, TimeSpan.FromSeconds(30));
         Assert.True(seen, "embedding_inputs_total never counted the 4 inputs sent to the aliases");
     }
 

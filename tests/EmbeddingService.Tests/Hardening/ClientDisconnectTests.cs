@@ -41,11 +41,11 @@ public sealed class ClientDisconnectTests
             await stream.WriteAsync(start, Ct);
 
             // The endpoint has read the start of the body and waits for the rest: now the client goes away.
-            Assert.True(SpinWait.SpinUntil(() => logs.Events.Any(static e => Rendered(e).Contains("started reading request body", StringComparison.Ordinal)),
+            Assert.True(await Eventually.TrueAsync(() => logs.Events.Any(static e => Rendered(e).Contains("started reading request body", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(30)), "the request never started reading its body");
         }
 
-        Assert.True(SpinWait.SpinUntil(() => logs.Events.Any(static e => Rendered(e).Contains("stopped.", StringComparison.Ordinal)),
+        Assert.True(await Eventually.TrueAsync(() => logs.Events.Any(static e => Rendered(e).Contains("stopped.", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(30)), "Kestrel never finished with the connection");
         Assert.DoesNotContain(logs.Events, static e => e.Level >= LogEventLevel.Warning);
 

@@ -35,7 +35,7 @@ public sealed class OverloadTests
             : client.PostAsJsonAsync("/v1/embeddings", new { input = $"burst {i}", model = "all-MiniLM-L6-v2" }, Ct)).ToArray();
 
         // Every request that could not queue has been answered already; release the runner for the ones that did.
-        Assert.True(SpinWait.SpinUntil(() => burst.Count(static t => t.IsCompleted) >= 300 - 8 - 2 * 4, TimeSpan.FromSeconds(60)));
+        Assert.True(await Eventually.TrueAsync(() => burst.Count(static t => t.IsCompleted) >= 300 - 8 - 2 * 4, TimeSpan.FromSeconds(60)));
         runners["all-MiniLM-L6-v2"].Release(1000);
         var responses = await Task.WhenAll(burst);
 
@@ -76,7 +76,7 @@ public sealed class OverloadTests
         Assert.Equal(2, runner.Batches.Count);
         // ...and its place in the queue is given back once a runner looks at the queue again.
         var model = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>().Get(null);
-        Assert.True(SpinWait.SpinUntil(() => model.Queue.Inputs == 0, TimeSpan.FromSeconds(30)));
+        Assert.True(await Eventually.TrueAsync(() => model.Queue.Inputs == 0, TimeSpan.FromSeconds(30)));
         Assert.Equal(2, runner.Batches.Count);
     }
 
@@ -88,7 +88,7 @@ public sealed class OverloadTests
         using var client = service.CreateClient();
 
         var inFlight = client.PostAsJsonAsync("/embed", new { inputs = "in flight during shutdown" }, Ct);
-        Assert.True(SpinWait.SpinUntil(() => runners["all-MiniLM-L6-v2"].Batches.Count >= 2, TimeSpan.FromSeconds(30)));
+        Assert.True(await Eventually.TrueAsync(() => runners["all-MiniLM-L6-v2"].Batches.Count >= 2, TimeSpan.FromSeconds(30)));
 
         // What SIGTERM triggers (ModelLifetimeService hooks ApplicationStopping to it). Calling StopApplication itself would end
         // the test host's Program.Main and dispose it under the test; the publish smoke test covers the real SIGTERM.
@@ -127,7 +127,7 @@ public sealed class OverloadTests
 
         // Let both models' warm-up passes through: the service turns ready.
         var catalog = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>();
-        ReleaseEveryWarmUp(runners, catalog);
+        await ReleaseEveryWarmUpAsync(runners, catalog);
         await catalog.Ready.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", Ct)).StatusCode);
     }
@@ -140,23 +140,23 @@ public sealed class OverloadTests
         await using var service = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?> { ["Batching:LoneRequestThreads"] = GatedRunnerFactory.OneSession },
             runners.Install, waitForReady: false);
         var catalog = service.Services.GetRequiredService<EmbeddingService.Inference.Models.ModelCatalog>();
-        Assert.True(SpinWait.SpinUntil(() => catalog.ModelIds.All(id => runners.TryGet(id, out _)), TimeSpan.FromSeconds(60)));
+        Assert.True(await Eventually.TrueAsync(() => catalog.ModelIds.All(id => runners.TryGet(id, out _)), TimeSpan.FromSeconds(60)));
 
         var disposing = catalog.DisposeAsync().AsTask();
 
         // The warm-up passes are held, so the models are still loading: disposing must wait for them, or their
         // sessions and runner threads would be created after the catalog was disposed, and outlive it.
         Assert.False(disposing.IsCompleted);
-        ReleaseEveryWarmUp(runners, catalog);
+        await ReleaseEveryWarmUpAsync(runners, catalog);
         await disposing.WaitAsync(TimeSpan.FromSeconds(60), Ct);
         Assert.Equal(EmbeddingService.Inference.Models.ModelCatalogState.Stopping, catalog.State);
         Assert.Equal(catalog.ModelIds.Count(), catalog.Models.Count);
     }
 
     /// <summary>Waits until every configured model's warm-up pass is held, then lets them all through.</summary>
-    private static void ReleaseEveryWarmUp(GatedRunnerFactory runners, EmbeddingService.Inference.Models.ModelCatalog catalog)
+    private static async Task ReleaseEveryWarmUpAsync(GatedRunnerFactory runners, EmbeddingService.Inference.Models.ModelCatalog catalog)
     {
-        Assert.True(SpinWait.SpinUntil(() => catalog.ModelIds.All(id => runners.TryGet(id, out _)), TimeSpan.FromSeconds(60)));
+        Assert.True(await Eventually.TrueAsync(() => catalog.ModelIds.All(id => runners.TryGet(id, out _)), TimeSpan.FromSeconds(60)));
         foreach (var id in catalog.ModelIds)
         {
             runners[id].Release();

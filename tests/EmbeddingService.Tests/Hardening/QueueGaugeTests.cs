@@ -32,26 +32,26 @@ public sealed partial class QueueGaugeTests
 
         var first = client.PostAsJsonAsync("/embed", new { inputs = "holds the runner" }, Ct);
         // The warm-up pass, then this request's, which waits in the gate.
-        Assert.True(SpinWait.SpinUntil(() => runners[ModelId].Batches.Count == 2, TimeSpan.FromSeconds(30)), "the first request never started");
+        Assert.True(await Eventually.TrueAsync(() => runners[ModelId].Batches.Count == 2, TimeSpan.FromSeconds(30)), "the first request never started");
         var burst = Enumerable.Range(0, 20).Select(i => client.PostAsJsonAsync("/embed", new { inputs = new[] { $"burst {i}", "two inputs each" } }, Ct)).ToArray();
-        Assert.True(SpinWait.SpinUntil(() => Gauge(client, "embedding_queue_inputs") == 40, TimeSpan.FromSeconds(30)), "the burst never showed in the queue");
+        Assert.True(await Eventually.TrueAsync(async () => await GaugeAsync(client, "embedding_queue_inputs") == 40, TimeSpan.FromSeconds(30)), "the burst never showed in the queue");
 
-        var tokens = Gauge(client, "embedding_queue_tokens");
-        var drain = Gauge(client, "embedding_queue_drain_seconds");
+        var tokens = await GaugeAsync(client, "embedding_queue_tokens");
+        var drain = await GaugeAsync(client, "embedding_queue_drain_seconds");
         Assert.True(tokens >= 40 * 3, $"{tokens} tokens queued for 40 inputs");
         Assert.True(drain > 0, $"drain estimate {drain} s with {tokens} tokens queued");
 
         runners[ModelId].Release(1000);
         await Task.WhenAll(burst.Append(first));
-        Assert.Equal(0, Gauge(client, "embedding_queue_inputs"));
-        Assert.Equal(0, Gauge(client, "embedding_queue_tokens"));
-        Assert.Equal(0, Gauge(client, "embedding_queue_drain_seconds"));
+        Assert.Equal(0, await GaugeAsync(client, "embedding_queue_inputs"));
+        Assert.Equal(0, await GaugeAsync(client, "embedding_queue_tokens"));
+        Assert.Equal(0, await GaugeAsync(client, "embedding_queue_drain_seconds"));
     }
 
     /// <summary>The value of a gauge of this test's model in a fresh scrape.</summary>
-    private static double Gauge(HttpClient client, string name)
+    private static async Task<double> GaugeAsync(HttpClient client, string name)
     {
-        var text = client.GetStringAsync("/metrics", Ct).GetAwaiter().GetResult();
+        var text = await client.GetStringAsync("/metrics", Ct);
         var match = Regex.Match(text, $@"^{name}\{{[^}}]*model=""{ModelId}""[^}}]*\}} (\S+)", RegexOptions.Multiline);
         Assert.True(match.Success, $"/metrics has no {name} for {ModelId}");
         return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
