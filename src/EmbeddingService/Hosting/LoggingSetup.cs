@@ -42,6 +42,8 @@ internal static class LoggingSetup
     public static IApplicationBuilder UseEmbeddingRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            // The host's own logger: left unset, the middleware logs through the static Log.Logger, which no host sets.
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
             // Probes and scrapes are verbose whatever they answer: /health's 503 while loading or draining is its job.
             options.GetLevel = static (context, _, exception) =>
