@@ -23,7 +23,7 @@ public sealed class BatchingOptionsTests
     }
 
     [Theory]
-    [InlineData(null, 2, 1, 0)] // not set: none for an int8 model, whose lone pass is faster on one thread
+    [InlineData(null, 2, 1, 0)] // not set: none for an int8 model, whose lone pass is no faster on two threads
     [InlineData(null, 16, 1, 0)]
     [InlineData(2, 2, 1, 2)] // set: every model, int8 too
     [InlineData(8, 4, 1, 4)] // still capped at the core count

@@ -146,7 +146,7 @@ public sealed class Int8VariantTests(Int8VariantTests.ServiceWithInt8 service) :
 
     /// <summary>
     /// <c>Batching:LoneRequestThreads</c> not set: fp32 models get a multi-threaded lone-request session, int8 models none,
-    /// as a lone int8 pass is faster on one thread (BatchingOptions says by how much); their lone requests run on a
+    /// as a lone int8 pass is no faster on two threads (BatchingOptions says what was measured); their lone requests run on a
     /// runner's session.
     /// </summary>
     [Fact]
