@@ -235,6 +235,11 @@ inner=${body:2:${#body}-4}
 dims=$(( $(tr -cd ',' <<<"$inner" | wc -c) + 1 ))
 [ "$dims" = 384 ] || fail "POST /embed returned $dims dimensions, expected 384"
 say "POST /embed -> 1 vector of $dims dimensions"
+# The same text again: the published configuration caches pooled vectors (Cache:MaxBytes, 64 MiB by default).
+hits=$(curl -s -f -o /dev/null -D - -H 'Content-Type: application/json' -d '{"inputs":"The image carries its models."}' "http://127.0.0.1:$port/embed" \
+  | tr -d '\r' | awk -F': ' 'tolower($1) == "x-cache-hits" { print $2 }') || fail "POST /embed (again) failed"
+[ "$hits" = 1 ] || fail "POST /embed of the same text again answered x-cache-hits '$hits', expected 1"
+say "POST /embed of the same text again -> x-cache-hits: 1"
 # The publish prepared every built-in model's graph (tools/ModelPreparer), the int8 variants' too, and the service used
 # them instead of optimizing the models at start-up.
 prepared=$(grep -c '"GraphOrigin":"prepared at build time"' "$log" || true)
@@ -248,10 +253,11 @@ say "POST /embed on all-MiniLM-L6-v2-int8 -> 1 vector"
 metrics=$(curl -s -f "http://127.0.0.1:$port/metrics") || fail "GET /metrics failed"
 # One host per process, as deployed: ASP.NET Core's request metric (by route and status) and ours are both exported.
 for name in 'http_server_request_duration_seconds_count{[^}]*http_response_status_code="200",http_route="/embed"' \
-            'embedding_inputs_total' 'embedding_batch_size_bucket' 'embedding_queue_inputs' 'embedding_queue_drain_seconds'; do
+            'embedding_inputs_total' 'embedding_batch_size_bucket' 'embedding_queue_inputs' 'embedding_queue_drain_seconds' \
+            'embedding_cache_hits_total' 'embedding_cache_bytes'; do
   grep -Eq "$name" <<<"$metrics" || fail "GET /metrics lacks $name"
 done
-say "GET /metrics -> request, batch and queue metrics exported"
+say "GET /metrics -> request, batch, queue and cache metrics exported"
 
 # The HEALTHCHECK command, as the container runtime would run it (same user, environment and folder).
 health_cmd=("${health_words[@]}")
@@ -289,6 +295,12 @@ say "a second copy on port $port -> exit 1: $(grep -o 'EmbeddingService did not 
 run_copy Urls=http://127.0.0.1:0 Models__Items__0__Path=models/not-there
 [ "$copy_rc" = 1 ] || fail "with a missing model folder the service exited $copy_rc, expected 1: $(tail -n 5 <<<"$copy_out")"
 say "a missing model folder -> exit 1"
+
+# A cache bound the process could never hold: refused at start-up, naming the key.
+run_copy Urls=http://127.0.0.1:0 Cache__MaxBytes=-1
+[ "$copy_rc" = 1 ] || fail "with Cache__MaxBytes=-1 the service exited $copy_rc, expected 1: $(tail -n 5 <<<"$copy_out")"
+grep -q "EmbeddingService did not start: .*Cache:MaxBytes" <<<"$copy_out" || fail "with Cache__MaxBytes=-1 the service did not name the key: $(tail -n 5 <<<"$copy_out")"
+say "Cache__MaxBytes=-1 -> exit 1: $(grep -o 'EmbeddingService did not start: .*' <<<"$copy_out" | head -n 1)"
 
 # docker stop sends SIGTERM: the host drains and exits 0.
 kill -TERM "$service_pid"

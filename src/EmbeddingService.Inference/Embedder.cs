@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
+using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Caching;
 using EmbeddingService.Inference.Chunking;
 using EmbeddingService.Inference.Diagnostics;
 using EmbeddingService.Inference.Models;
@@ -9,17 +11,20 @@ using EmbeddingService.Inference.Tokenization;
 namespace EmbeddingService.Inference;
 
 /// <summary>
-/// The facade the API calls. Tokenizes on the caller's thread (so token counts are known before queueing), hands the
-/// inputs to the model's batcher, then cuts and normalizes the pooled vectors. Safe for concurrent use.
+/// The facade the API calls. Tokenizes on the caller's thread (so token counts are known before queueing), takes the
+/// pooled vectors the cache has, hands the other inputs to the model's batcher, then cuts and normalizes the pooled
+/// vectors. Safe for concurrent use.
 /// </summary>
 public sealed class Embedder
 {
     private readonly ModelCatalog _catalog;
+    private readonly EmbeddingCache _cache;
     private readonly EmbeddingMetrics _metrics;
 
-    public Embedder(ModelCatalog catalog, EmbeddingMetrics metrics)
+    public Embedder(ModelCatalog catalog, EmbeddingCache cache, EmbeddingMetrics metrics)
     {
         _catalog = catalog;
+        _cache = cache;
         _metrics = metrics;
     }
 
@@ -211,12 +216,63 @@ public sealed class Embedder
         CancellationToken cancellationToken)
     {
         rows.CheckBounds(options.MaxChunks, options.MaxTokens);
-        var (pooled, timings) = await model.Batcher.EmbedAsync(rows.ToArray(), cancellationToken).ConfigureAwait(false);
+        var (pooled, cacheHits, timings) = await PoolAsync(model, rows.ToArray(), options.Cache, cancellationToken).ConfigureAwait(false);
 
         var width = options.Dimensions ?? model.Dimensions;
         var vectors = Combine(rows, pooled, model.Dimensions, width, options.Normalize);
         _metrics.RecordRequest(model.Id, rows.Count, rows.Tokens, tokenization, timings.Queue, timings.Inference);
-        return new EmbeddingResult(model.Id, vectors, rows.Groups, width, rows.Tokens, rows.Truncated, new EmbeddingTimings(tokenization, timings.Queue, timings.Inference));
+        return new EmbeddingResult(model.Id, vectors, rows.Groups, width, rows.Tokens, rows.Truncated, new EmbeddingTimings(tokenization, timings.Queue, timings.Inference))
+        {
+            CacheHits = cacheHits,
+        };
+    }
+
+    /// <summary>The pooled vector of every row, in row order: the cache's where it has them (unless
+    /// <paramref name="use"/> says otherwise), the rest from the model in one job, then cached. A request whose rows are
+    /// all cached never queues.</summary>
+    private async Task<(float[] Pooled, int CacheHits, JobTimings Timings)> PoolAsync(EmbeddingModel model, TokenizedInput[] rows, CacheUse use,
+        CancellationToken cancellationToken)
+    {
+        if (!_cache.Enabled || use == CacheUse.Bypass)
+        {
+            var (computed, timings) = await model.Batcher.EmbedAsync(rows, cancellationToken).ConfigureAwait(false);
+            return (computed, 0, timings);
+        }
+
+        var dimensions = model.Dimensions;
+        var keys = new EmbeddingCacheKey[rows.Length];
+        var pooled = new float[rows.Length * dimensions];
+        var misses = new List<int>(rows.Length);
+        for (var row = 0; row < rows.Length; row++)
+        {
+            keys[row] = new EmbeddingCacheKey(model.CacheKey, rows[row].Ids);
+            if (use == CacheUse.Refresh || !_cache.TryGet(keys[row], pooled.AsSpan(row * dimensions, dimensions)))
+            {
+                misses.Add(row);
+            }
+        }
+
+        var hits = rows.Length - misses.Count;
+        _metrics.RecordCacheLookups(model.Id, hits, misses.Count);
+        if (misses.Count == 0)
+        {
+            return (pooled, hits, default);
+        }
+
+        var allMissed = misses.Count == rows.Length;
+        var (vectors, jobTimings) = await model.Batcher.EmbedAsync(allMissed ? rows : misses.Select(row => rows[row]).ToArray(), cancellationToken)
+            .ConfigureAwait(false);
+        for (var i = 0; i < misses.Count; i++)
+        {
+            var vector = vectors.AsSpan(i * dimensions, dimensions);
+            _cache.Set(keys[misses[i]], vector);
+            if (!allMissed)
+            {
+                vector.CopyTo(pooled.AsSpan(misses[i] * dimensions, dimensions));
+            }
+        }
+
+        return (allMissed ? vectors : pooled, hits, jobTimings);
     }
 
     /// <summary>One vector per group of rows, cut to <paramref name="width"/>: a lone row's own, or for a long input

@@ -1,3 +1,4 @@
+using EmbeddingService.Inference.Caching;
 using EmbeddingService.Inference.Tokenization;
 
 namespace EmbeddingService.Inference;
@@ -28,4 +29,7 @@ public sealed record EmbeddingRequestOptions
 
     /// <summary>The most tokens (special tokens included) the request may run. Null: no bound.</summary>
     public NamedLimit? MaxTokens { get; init; }
+
+    /// <summary>How the request uses the embedding cache (pooled vectors only: token vectors are never cached).</summary>
+    public CacheUse Cache { get; init; } = CacheUse.ReadWrite;
 }

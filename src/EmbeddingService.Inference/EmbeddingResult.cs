@@ -14,6 +14,9 @@ public interface IRequestCost
     /// <summary>How many inputs were cut to fit the model.</summary>
     int TruncatedInputs { get; }
 
+    /// <summary>Model inputs (rows: an input, or each chunk of one) whose pooled vector came from the embedding cache.</summary>
+    int CacheHits { get; }
+
     EmbeddingTimings Timings { get; }
 }
 
@@ -42,6 +45,8 @@ public sealed class EmbeddingResult : IRequestCost
     public int PromptTokens { get; }
 
     public int TruncatedInputs { get; }
+
+    public int CacheHits { get; init; }
 
     public EmbeddingTimings Timings { get; }
 
@@ -79,6 +84,9 @@ public sealed class TokenEmbeddingResult : IRequestCost
     public int PromptTokens { get; }
 
     public int TruncatedInputs { get; }
+
+    /// <summary>Always 0: token vectors are not cached.</summary>
+    public int CacheHits => 0;
 
     public EmbeddingTimings Timings { get; }
 

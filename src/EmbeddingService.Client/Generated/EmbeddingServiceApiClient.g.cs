@@ -36,6 +36,8 @@ namespace EmbeddingService.Client
         /// </summary>
         /// <remarks>
         /// Accepts a string, a list of strings, or token ids (cl100k_base by default). encoding_format base64 returns little-endian float32.
+        /// <br/>
+        /// <br/>Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
         /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
@@ -86,6 +88,8 @@ namespace EmbeddingService.Client
         /// </summary>
         /// <remarks>
         /// Returns one vector per input, in input order, always as a list of lists.
+        /// <br/>
+        /// <br/>Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
         /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
@@ -98,6 +102,8 @@ namespace EmbeddingService.Client
         /// </summary>
         /// <remarks>
         /// Cuts each document into chunks of at most `chunk_tokens` tokens, at word boundaries and, where one lies within the budget, at a sentence end, and returns per document its chunks in text order: where each lies in the text (`text[start:end]`), its tokens and its vector, equal to what /embed returns for that text. Each document is tokenized once; chunks share batches with other requests.
+        /// <br/>
+        /// <br/>Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
         /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
@@ -129,6 +135,9 @@ namespace EmbeddingService.Client
         /// <summary>
         /// Cosine similarity of a source sentence with each of several sentences
         /// </summary>
+        /// <remarks>
+        /// Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
+        /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
         /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
@@ -197,6 +206,8 @@ namespace EmbeddingService.Client
         /// </summary>
         /// <remarks>
         /// Accepts a string, a list of strings, or token ids (cl100k_base by default). encoding_format base64 returns little-endian float32.
+        /// <br/>
+        /// <br/>Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
         /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
@@ -874,6 +885,8 @@ namespace EmbeddingService.Client
         /// </summary>
         /// <remarks>
         /// Returns one vector per input, in input order, always as a list of lists.
+        /// <br/>
+        /// <br/>Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
         /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
@@ -1049,6 +1062,8 @@ namespace EmbeddingService.Client
         /// </summary>
         /// <remarks>
         /// Cuts each document into chunks of at most `chunk_tokens` tokens, at word boundaries and, where one lies within the budget, at a sentence end, and returns per document its chunks in text order: where each lies in the text (`text[start:end]`), its tokens and its vector, equal to what /embed returns for that text. Each document is tokenized once; chunks share batches with other requests.
+        /// <br/>
+        /// <br/>Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
         /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
@@ -1569,6 +1584,9 @@ namespace EmbeddingService.Client
         /// <summary>
         /// Cosine similarity of a source sentence with each of several sentences
         /// </summary>
+        /// <remarks>
+        /// Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.
+        /// </remarks>
         /// <param name="body">The request, as JSON.</param>
         /// <returns>OK</returns>
         /// <exception cref="EmbeddingServiceApiException">A server side error occurred.</exception>
@@ -2116,6 +2134,45 @@ namespace EmbeddingService.Client
     }
 
     /// <summary>
+    /// The embedding cache (`Cache:MaxBytes`; per request `Cache-Control: no-cache` or `no-store`).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CacheInfo
+    {
+
+        /// <summary>
+        /// False when `Cache:MaxBytes` is 0.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("enabled")]
+        public bool Enabled { get; set; } = default!;
+
+        /// <summary>
+        /// The bound on what it holds.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("max_bytes")]
+        public long MaxBytes { get; set; } = default!;
+
+        /// <summary>
+        /// Entries held now.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("entries")]
+        public long Entries { get; set; } = default!;
+
+        /// <summary>
+        /// Bytes held now (ids, vector and a fixed overhead per entry).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("bytes")]
+        public long Bytes { get; set; } = default!;
+
+        /// <summary>
+        /// What goes first when it is full: `least-recently-used`.
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("eviction")]
+        public string Eviction { get; set; } = default!;
+
+    }
+
+    /// <summary>
     /// One chunk of a document.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -2435,6 +2492,9 @@ namespace EmbeddingService.Client
         [System.Text.Json.Serialization.JsonPropertyName("cpu")]
         public CpuInfo Cpu { get; set; } = new CpuInfo();
 
+        [System.Text.Json.Serialization.JsonPropertyName("cache")]
+        public CacheInfo Cache { get; set; } = new CacheInfo();
+
     }
 
     /// <summary>
@@ -2555,6 +2615,13 @@ namespace EmbeddingService.Client
         /// </summary>
         [System.Text.Json.Serialization.JsonPropertyName("model_dtype")]
         public string ModelDtype { get; set; } = default!;
+
+        /// <summary>
+        /// The SHA-256 of its `model.onnx`: which weights answer, whatever the id (the embedding cache keys
+        /// <br/>            entries by it).
+        /// </summary>
+        [System.Text.Json.Serialization.JsonPropertyName("sha256")]
+        public string Sha256 { get; set; } = default!;
 
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Caching;
 
 namespace EmbeddingService.Inference.Diagnostics;
 
@@ -24,6 +25,9 @@ public sealed class EmbeddingMetrics
     private static readonly Counter<long> s_tokens;
     private static readonly Counter<long> s_rejections;
     private static readonly Counter<long> s_droppedInputs;
+    private static readonly Counter<long> s_cacheHits;
+    private static readonly Counter<long> s_cacheMisses;
+    private static readonly List<EmbeddingCache> s_caches = [];
     private static readonly Histogram<int> s_batchSize;
     private static readonly Histogram<int> s_batchTokens;
     private static readonly Histogram<double> s_batchDuration;
@@ -37,6 +41,14 @@ public sealed class EmbeddingMetrics
         s_tokens = s_meter.CreateCounter<long>("embedding.tokens", "{token}", "Tokens embedded (special tokens included, before padding).");
         s_rejections = s_meter.CreateCounter<long>("embedding.rejections", "{request}", "Requests answered with an error, by reason.");
         s_droppedInputs = s_meter.CreateCounter<long>("embedding.dropped.inputs", "{input}", "Queued inputs skipped because their caller went away or timed out, or their request failed.");
+        // Exported as embedding_cache_hits_total and embedding_cache_misses_total, embedding_cache_entries and
+        // embedding_cache_bytes: README and the dashboard name them.
+        s_cacheHits = s_meter.CreateCounter<long>("embedding.cache.hits", "{input}", "Model inputs whose pooled vector came from the embedding cache.");
+        s_cacheMisses = s_meter.CreateCounter<long>("embedding.cache.misses", "{input}",
+            "Model inputs the embedding cache did not serve and the model ran (Cache-Control: no-cache included; no-store and a cache turned off count in neither).");
+        s_meter.CreateObservableGauge("embedding.cache.entries", static () => ObserveCaches(static c => c.Entries), "{entry}", "Entries in the embedding cache.");
+        s_meter.CreateObservableGauge("embedding.cache.bytes", static () => ObserveCaches(static c => c.Bytes), "By",
+            "Bytes the embedding cache holds, as it counts them (ids, vector and a fixed overhead per entry); at most Cache:MaxBytes.");
         s_batchSize = s_meter.CreateHistogram<int>("embedding.batch.size", "{input}", "Inputs per forward pass.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         s_batchTokens = s_meter.CreateHistogram<int>("embedding.batch.tokens", "{token}", "Padded tokens per forward pass.",
@@ -63,6 +75,32 @@ public sealed class EmbeddingMetrics
         }
     }
 
+    /// <summary>Adds <paramref name="cache"/>'s size to the cache gauges until <see cref="UntrackCache"/>. A process has one
+    /// cache, but for tests, which run several hosts: the gauges give the sum.</summary>
+    public void TrackCache(EmbeddingCache cache)
+    {
+        lock (s_caches)
+        {
+            s_caches.Add(cache);
+        }
+    }
+
+    public void UntrackCache(EmbeddingCache cache)
+    {
+        lock (s_caches)
+        {
+            s_caches.Remove(cache);
+        }
+    }
+
+    /// <summary>Counts one request's cache lookups, in model inputs.</summary>
+    public void RecordCacheLookups(string modelId, int hits, int misses)
+    {
+        var model = new KeyValuePair<string, object?>("model", modelId);
+        s_cacheHits.Add(hits, model);
+        s_cacheMisses.Add(misses, model);
+    }
+
     /// <param name="session"><c>shared</c>, or <c>lone</c> for the lone-request session (<c>Batching:LoneRequestThreads</c>).</param>
     public void RecordBatch(string modelId, int size, int paddedTokens, TimeSpan duration, string session)
     {
@@ -86,6 +124,14 @@ public sealed class EmbeddingMetrics
 
     /// <summary>Counts a request answered with an error, by <paramref name="reason"/> (validation, overloaded, timeout...).</summary>
     public void RecordRejection(string reason) => s_rejections.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    private static long ObserveCaches(Func<EmbeddingCache, long> measure)
+    {
+        lock (s_caches)
+        {
+            return s_caches.Sum(measure);
+        }
+    }
 
     private static List<Measurement<T>> ObserveQueues<T>(Func<QueueSnapshot, T> measure)
         where T : struct

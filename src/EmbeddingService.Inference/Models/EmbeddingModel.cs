@@ -1,4 +1,5 @@
 using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Caching;
 using EmbeddingService.Inference.Tokenization;
 
 namespace EmbeddingService.Inference.Models;
@@ -15,6 +16,7 @@ public sealed class EmbeddingModel : IAsyncDisposable
         Dimensions = dimensions;
         Batcher = batcher;
         _runners = runners;
+        CacheKey = EmbeddingCacheKey.ModelPart(manifest);
     }
 
     public string Id => Manifest.Id;
@@ -27,6 +29,9 @@ public sealed class EmbeddingModel : IAsyncDisposable
     public int Dimensions { get; }
 
     internal DynamicBatcher Batcher { get; }
+
+    /// <summary>This model's part of its embedding cache keys (<see cref="EmbeddingCacheKey.ModelPart"/>).</summary>
+    internal string CacheKey { get; }
 
     /// <summary>This model's queue: inputs and tokens waiting, and the estimated seconds to run them.</summary>
     public QueueSnapshot Queue => Batcher.Snapshot();

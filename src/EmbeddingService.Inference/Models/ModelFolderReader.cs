@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EmbeddingService.Inference.Runtime;
 
 namespace EmbeddingService.Inference.Models;
 
@@ -63,7 +64,8 @@ public static class ModelFolderReader
         }
 
         var dtype = QuantizationStamp.Read(folder)?.Dtype ?? ModelManifest.Float32;
-        return new ModelManifest(id, folder, pooling, maxLength, lowerCase, prompts, defaultPrompt, dtype);
+        var modelSha256 = PreparedGraphStamp.Sha256(Path.Combine(folder, "model.onnx"));
+        return new ModelManifest(id, folder, pooling, maxLength, lowerCase, prompts, defaultPrompt, dtype, modelSha256);
     }
 
     private static PoolingMode ReadPooling(string id, JsonNode? config)

@@ -10,6 +10,8 @@ namespace EmbeddingService.Inference.Models;
 /// <param name="DefaultPromptName">The prompt used when a request names none, if any.</param>
 /// <param name="Dtype">The precision of the model's weights: <see cref="Float32"/>, or what its
 /// <see cref="QuantizationStamp"/> says (e.g. <c>int8</c>).</param>
+/// <param name="ModelSha256">The SHA-256 of <c>model.onnx</c> (lower-case hex): which weights these are, whatever the
+/// folder or id (the embedding cache's key, the prepared graph's check, <c>/info</c>).</param>
 public sealed record ModelManifest(
     string Id,
     string Directory,
@@ -18,7 +20,8 @@ public sealed record ModelManifest(
     bool LowerCase,
     IReadOnlyDictionary<string, string> Prompts,
     string? DefaultPromptName,
-    string Dtype = ModelManifest.Float32)
+    string Dtype = ModelManifest.Float32,
+    string ModelSha256 = "")
 {
     public const string Float32 = "float32";
 

@@ -43,7 +43,7 @@ internal sealed partial class OnnxBatchRunnerFactory : IBatchRunnerFactory
     {
         NativeHeap.Configure();
         // The graph prepared at build time: no optimizing, and no export to wait for, so models load side by side.
-        var prepared = PreparedGraph.Find(manifest.Directory, manifest.ModelPath, out var whyNotPrepared);
+        var prepared = PreparedGraph.Find(manifest.Directory, manifest.ModelPath, out var whyNotPrepared, manifest.ModelSha256);
         if (prepared is not null)
         {
             return CreateSharing(manifest, sessions, prepared, "prepared at build time", mapped: true);

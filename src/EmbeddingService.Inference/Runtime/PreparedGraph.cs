@@ -10,7 +10,8 @@ namespace EmbeddingService.Inference.Runtime;
 internal static class PreparedGraph
 {
     /// <summary>The prepared graph's path, or null with the reason it cannot be used.</summary>
-    public static string? Find(string modelFolder, string modelPath, out string reason)
+    /// <param name="modelSha256">The SHA-256 of <paramref name="modelPath"/> where the caller has it (the manifest does).</param>
+    public static string? Find(string modelFolder, string modelPath, out string reason, string? modelSha256 = null)
     {
         var folder = Path.Combine(modelFolder, PreparedGraphStamp.FolderName);
         var stamp = PreparedGraphStamp.Read(folder);
@@ -36,7 +37,7 @@ internal static class PreparedGraph
             length = RandomAccess.GetLength(handle);
         }
 
-        if (length != stamp.SourceBytes || PreparedGraphStamp.For(modelPath, version) != stamp)
+        if (length != stamp.SourceBytes || PreparedGraphStamp.For(modelPath, version, modelSha256) != stamp)
         {
             reason = "model.onnx is not the file its prepared graph was made from";
             return null;

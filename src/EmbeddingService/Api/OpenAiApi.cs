@@ -61,6 +61,7 @@ internal static class OpenAiApi
             Dimensions = request.Dimensions,
             LongInput = rules.ResolveLongInput(request.LongInput),
             MaxChunks = rules.MaxChunks,
+            Cache = RequestRules.ParseCacheUse(context.Request),
         };
         var input = request.Input;
         EmbeddingResult result;

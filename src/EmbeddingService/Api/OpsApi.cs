@@ -6,6 +6,7 @@ using EmbeddingService.Api.Contracts;
 using EmbeddingService.Hosting;
 using EmbeddingService.Inference;
 using EmbeddingService.Inference.Batching;
+using EmbeddingService.Inference.Caching;
 using EmbeddingService.Inference.Models;
 using EmbeddingService.Inference.Runtime;
 
@@ -53,12 +54,13 @@ internal static class OpsApi
             : TypedResults.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    public static Ok<InfoResponse> GetInfo(ModelCatalog catalog, IOptions<LimitsOptions> limits, IOptions<BatchingOptions> batching)
+    public static Ok<InfoResponse> GetInfo(ModelCatalog catalog, EmbeddingCache cache, IOptions<LimitsOptions> limits, IOptions<BatchingOptions> batching)
     {
         catalog.EnsureReady();
         var models = catalog.Models.OrderBy(static m => m.Id, StringComparer.Ordinal)
             .Select(m => new ModelInfo(m.Id, m.Dimensions, m.Manifest.MaxSequenceLength, m.Manifest.Pooling.ToString().ToLowerInvariant(),
-                m.Manifest.Prompts, m.Id == catalog.DefaultModelId, m.Manifest.Dtype))
+                m.Manifest.Prompts, m.Id == catalog.DefaultModelId, m.Manifest.Dtype,
+                m.Manifest.ModelSha256))
             .ToList();
         var defaultModel = catalog.Get(null);
         var l = limits.Value;
@@ -76,7 +78,8 @@ internal static class OpsApi
             Models: models,
             Limits: new LimitsInfo(l.MaxInputsPerRequest, l.MaxInputChars, l.MaxRequestBodyBytes, b.MaxQueuedInputs, b.MaxBatchSize, b.MaxBatchTokens,
                 l.RequestTimeoutSeconds, l.DefaultLongInput.ToString().ToLowerInvariant(), l.MaxChunksPerRequest, l.MaxEmbedAllTokens),
-            Cpu: new CpuInfo(CpuFeatures.Int8DotProduct, Environment.ProcessorCount)));
+            Cpu: new CpuInfo(CpuFeatures.Int8DotProduct, Environment.ProcessorCount),
+            Cache: new CacheInfo(cache.Enabled, cache.MaxBytes, cache.Entries, cache.Bytes, "least-recently-used")));
     }
 
     private static string Version { get; } =

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using EmbeddingService.Hosting;
+using Microsoft.AspNetCore.Http;
 using EmbeddingService.Inference;
+using EmbeddingService.Inference.Caching;
 using EmbeddingService.Inference.Tokenization;
 
 namespace EmbeddingService.Api;
@@ -81,6 +83,25 @@ internal sealed class RequestRules(IOptions<LimitsOptions> limits)
 
     /// <summary>The bound on the model inputs (chunks) of one request.</summary>
     public NamedLimit MaxChunks => new(Limits.MaxChunksPerRequest, "Limits:MaxChunksPerRequest");
+
+    /// <summary>How the request uses the embedding cache, from its <c>Cache-Control</c>: <c>no-store</c> neither reads nor
+    /// writes it (and wins over <c>no-cache</c>), <c>no-cache</c> computes afresh and refreshes the entries; anything
+    /// else, or a header that does not parse, uses it as usual (HTTP caches ignore what they do not understand too).</summary>
+    public static CacheUse ParseCacheUse(HttpRequest request)
+    {
+        if (!request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.CacheControl))
+        {
+            return CacheUse.ReadWrite;
+        }
+
+        var cacheControl = request.GetTypedHeaders().CacheControl;
+        return cacheControl switch
+        {
+            { NoStore: true } => CacheUse.Bypass,
+            { NoCache: true } => CacheUse.Refresh,
+            _ => CacheUse.ReadWrite,
+        };
+    }
 
     /// <exception cref="EmbeddingException">Not <c>right</c> or <c>left</c>.</exception>
     public static TruncationDirection ParseDirection(string? value) => value?.ToLowerInvariant() switch

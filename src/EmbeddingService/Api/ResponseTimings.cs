@@ -8,7 +8,8 @@ namespace EmbeddingService.Api;
 /// <summary>
 /// Reports where a request's time went, as TEI does: response headers (<c>x-compute-tokens</c>, <c>x-tokenization-time</c>,
 /// <c>x-queue-time</c>, <c>x-inference-time</c>, <c>x-total-time</c>, in milliseconds), how many inputs were cut
-/// (<c>x-truncated-inputs</c>), and properties of the request's log line.
+/// (<c>x-truncated-inputs</c>), how many model inputs came from the embedding cache (<c>x-cache-hits</c>), and properties of
+/// the request's log line.
 /// </summary>
 internal static class ResponseTimings
 {
@@ -24,6 +25,7 @@ internal static class ResponseTimings
         headers["x-model-id"] = result.ModelId;
         headers["x-compute-tokens"] = result.PromptTokens.ToString(CultureInfo.InvariantCulture);
         headers["x-truncated-inputs"] = result.TruncatedInputs.ToString(CultureInfo.InvariantCulture);
+        headers["x-cache-hits"] = result.CacheHits.ToString(CultureInfo.InvariantCulture);
         headers["x-tokenization-time"] = Milliseconds(result.Timings.Tokenization);
         headers["x-queue-time"] = Milliseconds(result.Timings.Queue);
         headers["x-inference-time"] = Milliseconds(result.Timings.Inference);
@@ -33,6 +35,7 @@ internal static class ResponseTimings
         diagnostics.Set("Inputs", result.Count);
         diagnostics.Set("Tokens", result.PromptTokens);
         diagnostics.Set("Truncated", result.TruncatedInputs);
+        diagnostics.Set("CacheHits", result.CacheHits);
         diagnostics.Set("TokenizationMs", result.Timings.Tokenization.TotalMilliseconds);
         diagnostics.Set("QueueMs", result.Timings.Queue.TotalMilliseconds);
         diagnostics.Set("InferenceMs", result.Timings.Inference.TotalMilliseconds);

@@ -81,6 +81,7 @@ internal static class TeiApi
             PromptName = request.PromptName,
             Dimensions = request.Dimensions,
             MaxChunks = rules.MaxChunks,
+            Cache = RequestRules.ParseCacheUse(context.Request),
         };
 
         var result = await embedder.EmbedAsync(request.Inputs!.Items, options, context.RequestAborted);
@@ -104,6 +105,7 @@ internal static class TeiApi
             Normalize = request.Normalize,
             PromptName = request.PromptName,
             MaxChunks = rules.MaxChunks,
+            Cache = RequestRules.ParseCacheUse(context.Request),
         };
 
         var result = await embedder.EmbedChunksAsync(request.Inputs!.Items, request.ChunkTokens, request.OverlapTokens, options, context.RequestAborted);
@@ -204,6 +206,7 @@ internal static class TeiApi
             TruncationDirection = RequestRules.ParseDirection(request.TruncationDirection),
             PromptName = request.PromptName,
             MaxChunks = rules.MaxChunks,
+            Cache = RequestRules.ParseCacheUse(context.Request),
         };
         var result = await embedder.EmbedAsync(texts, options, context.RequestAborted);
         ResponseTimings.Report(context, diagnostics, result);

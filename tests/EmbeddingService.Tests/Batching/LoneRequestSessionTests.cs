@@ -22,6 +22,8 @@ public sealed class LoneRequestSessionTests
             ["Batching:Runners"] = "2",
             ["Batching:IntraOpThreads"] = "1",
             ["Batching:LoneRequestThreads"] = "2",
+            // Every request below must run a pass: the second round repeats the first's texts.
+            ["Cache:MaxBytes"] = "0",
         });
         await using var withoutLoneSession = await EmbeddingServiceFactory.StartAsync(new Dictionary<string, string?>
         {

@@ -76,6 +76,8 @@ public sealed partial class ExportedMetricsTests(EmbeddingServiceFactory factory
         // adding zero gives the counter its series without changing any count, and the name is all this checks.
         var model = factory.Services.GetRequiredService<ModelCatalog>().Get(null).Id;
         factory.Services.GetRequiredService<EmbeddingMetrics>().RecordDroppedInputs(model, 0);
+        // The same for the cache's counters: this host runs without the cache (Caching/CacheApiTests counts real hits).
+        factory.Services.GetRequiredService<EmbeddingMetrics>().RecordCacheLookups(model, hits: 0, misses: 0);
 
         // A scrape that arrives while another one (another test's, on this shared host) collects gets that collection,
         // which may predate the lines above: the next scrape collects afresh.

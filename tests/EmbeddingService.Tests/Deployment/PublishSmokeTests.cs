@@ -46,6 +46,7 @@ public sealed class PublishSmokeTests
         TestContext.Current.SendDiagnosticMessage(output);
         Assert.True(process.ExitCode == 0, $"publish-smoke.sh exited {process.ExitCode}:\n{output}");
         Assert.Contains("[publish-smoke] POST /embed -> 1 vector of 384 dimensions", output, StringComparison.Ordinal);
+        Assert.Contains("[publish-smoke] POST /embed of the same text again -> x-cache-hits: 1", output, StringComparison.Ordinal);
         Assert.Contains("[publish-smoke] OK", output, StringComparison.Ordinal);
     }
 }

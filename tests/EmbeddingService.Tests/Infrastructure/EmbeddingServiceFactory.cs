@@ -80,6 +80,14 @@ public sealed class EmbeddingServiceFactory : WebApplicationFactory<Program>, IA
         // Same content root as Program.cs picks (the binaries' folder), where appsettings.json and models/ are copied.
         builder.UseContentRoot(AppContext.BaseDirectory);
         builder.UseEnvironment("Testing");
+        // Without the embedding cache unless a test turns it on: tests that compare vectors (a batch against its inputs
+        // alone, concurrent against sequential, int8 in and out of a batch) must compare computed ones, not a cached copy
+        // with itself. The cache's own tests (Caching/) and the publish smoke test run it as configured.
+        if (!_settings.ContainsKey("Cache:MaxBytes"))
+        {
+            builder.UseSetting("Cache:MaxBytes", "0");
+        }
+
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);

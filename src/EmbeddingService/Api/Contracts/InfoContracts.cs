@@ -13,6 +13,7 @@ namespace EmbeddingService.Api.Contracts;
 /// <param name="Models">Every loaded model.</param>
 /// <param name="Limits">The server's limits and defaults.</param>
 /// <param name="Cpu">What the machine offers the models.</param>
+/// <param name="Cache">The embedding cache's bound and what it holds now.</param>
 public sealed record InfoResponse(
     string ModelId,
     string ModelDtype,
@@ -25,7 +26,8 @@ public sealed record InfoResponse(
     string Version,
     IReadOnlyList<ModelInfo> Models,
     LimitsInfo Limits,
-    CpuInfo Cpu);
+    CpuInfo Cpu,
+    CacheInfo Cache);
 
 /// <summary>One loaded model.</summary>
 /// <param name="Id">The id to put in <c>model</c>.</param>
@@ -36,8 +38,18 @@ public sealed record InfoResponse(
 /// <param name="Default">Whether requests naming no model use it.</param>
 /// <param name="ModelDtype">Its precision: <c>float32</c>, or <c>int8</c> for an int8 variant (vectors close to, not equal
 /// to, the fp32 model's: never mix the two in one index).</param>
+/// <param name="Sha256">The SHA-256 of its <c>model.onnx</c>: which weights answer, whatever the id (the embedding cache keys
+/// entries by it).</param>
 public sealed record ModelInfo(string Id, int Dimensions, int MaxInputLength, string Pooling, IReadOnlyDictionary<string, string> Prompts, bool Default,
-    string ModelDtype);
+    string ModelDtype, string Sha256);
+
+/// <summary>The embedding cache (<c>Cache:MaxBytes</c>; per request <c>Cache-Control: no-cache</c> or <c>no-store</c>).</summary>
+/// <param name="Enabled">False when <c>Cache:MaxBytes</c> is 0.</param>
+/// <param name="MaxBytes">The bound on what it holds.</param>
+/// <param name="Entries">Entries held now.</param>
+/// <param name="Bytes">Bytes held now (ids, vector and a fixed overhead per entry).</param>
+/// <param name="Eviction">What goes first when it is full: <c>least-recently-used</c>.</param>
+public sealed record CacheInfo(bool Enabled, long MaxBytes, long Entries, long Bytes, string Eviction);
 
 /// <summary>What the machine offers the models.</summary>
 /// <param name="Int8DotProduct">The CPU's int8 dot-product instructions (<c>avx512_vnni</c>, <c>avx_vnni</c>,

@@ -11,7 +11,11 @@ namespace EmbeddingService.Api.OpenApi;
 /// </summary>
 internal sealed class EmbeddingOperationFilter : IOperationFilter
 {
-    private static readonly string[] s_timingHeaders = ["x-compute-tokens", "x-truncated-inputs", "x-tokenization-time", "x-queue-time", "x-inference-time", "x-total-time"];
+    private static readonly string[] s_timingHeaders = ["x-compute-tokens", "x-truncated-inputs", "x-cache-hits", "x-tokenization-time", "x-queue-time", "x-inference-time", "x-total-time"];
+
+    internal const string CacheControlDescription =
+        "Pooled vectors are cached by model and token ids (`x-cache-hits` says how many inputs were served from the cache). " +
+        "Send `Cache-Control: no-cache` to compute every input afresh and refresh its entry, or `Cache-Control: no-store` to neither read nor write the cache.";
 
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
     {
@@ -21,6 +25,12 @@ internal sealed class EmbeddingOperationFilter : IOperationFilter
             // Probes: public, and their 503 carries the same health body, not an API error.
             operation.Description = "Public: never needs an API key. Answers 503 with the same body while not healthy.";
             return;
+        }
+
+        if (id is "Embed" or "EmbedChunks" or "Similarity" or "CreateEmbeddings")
+        {
+            // Told here, not as a header parameter: generated clients would grow an argument on every call for it.
+            operation.Description = (operation.Description is { Length: > 0 } described ? described + "\n\n" : "") + CacheControlDescription;
         }
 
         var surface = context.ApiDescription.RelativePath?.StartsWith("v1/", StringComparison.OrdinalIgnoreCase) == true ? ApiSurface.OpenAi : ApiSurface.Tei;
@@ -60,6 +70,7 @@ internal sealed class EmbeddingOperationFilter : IOperationFilter
                         {
                             "x-compute-tokens" => Header("Tokens processed, special tokens and every chunk's included.", JsonSchemaType.Integer),
                             "x-truncated-inputs" => Header("Inputs cut to the model's limit.", JsonSchemaType.Integer),
+                            "x-cache-hits" => Header("Model inputs (an input, or each chunk of one) served from the embedding cache.", JsonSchemaType.Integer),
                             _ => Header("Milliseconds spent in this stage.", JsonSchemaType.Number),
                         };
                     }
