@@ -27,8 +27,11 @@ internal sealed record BenchOptions
     /// configurations first, then the int8 level on its own service; no fp32 service.</summary>
     public bool Int8Only { get; init; }
 
+    /// <summary>Run only the cache level (<c>--only cache</c>): a service with the embedding cache beside one without.</summary>
+    public bool CacheOnly { get; init; }
+
     /// <summary>Any <c>--only</c>.</summary>
-    public bool OneLevel => InteractiveOnly || DocumentsOnly || Int8Only;
+    public bool OneLevel => InteractiveOnly || DocumentsOnly || Int8Only || CacheOnly;
 
     /// <summary>How long the soak runs: 3 minutes, the mix (<c>--minutes</c> overrides).</summary>
     public double SoakMinutes { get; init; } = 3;
@@ -117,7 +120,8 @@ internal sealed record BenchOptions
                     "interactive" => options with { InteractiveOnly = true },
                     "documents" => options with { DocumentsOnly = true },
                     "int8" => options with { Int8Only = true },
-                    var other => throw new ArgumentException($"--only wants interactive, documents or int8, got '{other}'."),
+                    "cache" => options with { CacheOnly = true },
+                    var other => throw new ArgumentException($"--only wants interactive, documents, int8 or cache, got '{other}'."),
                 },
                 "--minutes" => options with { SoakMinutes = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture) },
                 "--model" => options with { Model = Next() },

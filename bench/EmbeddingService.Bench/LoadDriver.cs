@@ -9,7 +9,12 @@ namespace EmbeddingService.Bench;
 internal sealed record LoadResult(string Name, int Connections, int SentencesPerRequest, long Requests, long Failed,
     double Seconds, LatencyStats Latency, double RssMb, ServerTimings Server, double ServiceCores, double DriverCores)
 {
+    /// <summary>Model inputs the service said it served from its cache (<c>x-cache-hits</c>) over the window's requests.</summary>
+    public long CacheHits { get; init; }
+
     public double SentencesPerSecond => Requests * (double)SentencesPerRequest / Seconds;
+
+    public double RequestsPerSecond => Requests / Seconds;
 
     public double P50Ms => Latency.PercentileMs(50);
 
@@ -23,6 +28,7 @@ internal sealed record LoadResult(string Name, int Connections, int SentencesPer
         return windows[^1] with
         {
             Requests = windows.Sum(static w => w.Requests),
+            CacheHits = windows.Sum(static w => w.CacheHits),
             Failed = windows.Sum(static w => w.Failed),
             Seconds = seconds,
             Latency = LatencyStats.Pool(windows.Select(static w => w.Latency)),
@@ -84,8 +90,10 @@ internal sealed class LoadDriver : ILoadDriver
     public string Name => "HttpClient (one thread per connection, blocking sends)";
 
     public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
-        double leadInSeconds, double seconds, ServiceProcess service)
+        double leadInSeconds, double seconds, ServiceProcess service, string? cacheControl = null,
+        int requestsPerSecondCeiling = ILoadDriver.DefaultRequestsPerSecondCeiling)
     {
+        long cacheHits = 0;
         long next = 0;
         var startAt = long.MaxValue;
         var stopAt = long.MaxValue;
@@ -128,6 +136,11 @@ internal sealed class LoadDriver : ILoadDriver
                     request.Content.Headers.ContentType = s_json;
                 }
 
+                if (cacheControl is not null)
+                {
+                    request.Headers.TryAddWithoutValidation("Cache-Control", cacheControl);
+                }
+
                 var began = Stopwatch.GetTimestamp();
                 using var response = _client.Send(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
                 using (var stream = response.Content.ReadAsStream())
@@ -148,6 +161,10 @@ internal sealed class LoadDriver : ILoadDriver
                     // Requests that end inside the measured window count (throughput = completions per second).
                     latency.Add(ended - began);
                     server.Add(response.Headers);
+                    if (response.Headers.TryGetValues("x-cache-hits", out var hits) && long.TryParse(hits.First(), out var served))
+                    {
+                        Interlocked.Add(ref cacheHits, served);
+                    }
                 }
             }
 
@@ -186,7 +203,7 @@ internal sealed class LoadDriver : ILoadDriver
         }
 
         return new LoadResult(name, connections, sentencesPerRequest, all.Count, results.Sum(static r => r.Failed),
-            seconds, all, rssAtEnd, allServer.Medians(), serviceCores, driverCores);
+            seconds, all, rssAtEnd, allServer.Medians(), serviceCores, driverCores) { CacheHits = Interlocked.Read(ref cacheHits) };
     }
 
     public void Dispose() => _client.Dispose();

@@ -1,7 +1,7 @@
 using EmbeddingService.Bench;
 
 // One run: the raw in-process baseline, then the real service over HTTP on the same sentences (ending with an interactive
-// caller under bulk load), then the ratios, then whole documents in chunks against the raw loop on the same chunks, then the int8 variant on a service of its own. `--soak --minutes N` runs the soak instead. See bench/README.md.
+// caller under bulk load), then the ratios, then whole documents in chunks against the raw loop on the same chunks, then the int8 variant on a service of its own, then the embedding cache on two services of its own (with and without it). `--soak --minutes N` runs the soak instead. See bench/README.md.
 var options = BenchOptions.Parse(args);
 // The soak prints its own running table as it goes; every other run shows its phases live.
 await BenchProgress.RunAsync(options.Progress && !options.Soak, RunAsync);
@@ -26,6 +26,13 @@ async Task RunAsync()
     if (options.Int8Only)
     {
         await RunInt8OnlyAsync(workloads);
+        return;
+    }
+
+    if (options.CacheOnly)
+    {
+        Report.Cache(await CacheLevel.MeasureAsync(workloads, options));
+        Report.Targets();
         return;
     }
 
@@ -83,6 +90,12 @@ async Task RunAsync()
     if (int8 is not null)
     {
         Report.Int8(int8);
+    }
+
+    // The embedding cache (issue 19), on two services of its own (with and without it); the services above idle meanwhile.
+    if (partners is not null)
+    {
+        Report.Cache(await CacheLevel.MeasureAsync(workloads, options));
     }
 
     if (options.ChartOutput is { } chart && levels.Count > 0)

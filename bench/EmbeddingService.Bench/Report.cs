@@ -173,6 +173,45 @@ internal static class Report
         return $"{all.Min().ToString(format, CultureInfo.InvariantCulture)} to {all.Max().ToString(format, CultureInfo.InvariantCulture)}";
     }
 
+    public static void Cache(CacheResult r)
+    {
+        Console.WriteLine($"## The embedding cache (service A: Cache:MaxBytes {r.MaxBytes / 1048576.0:F0} MiB; service B: 0, off)");
+        var fill = r.FillSeconds > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"A's cache was first filled for {r.FillSeconds:F0} s with sentences it never saw again.")
+            : "A's cache was not filled first (--quick).";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Zipf stream: s = {r.Stream.Exponent} over {r.Stream.Sentences:N0} sentences, one per request (the top 100 are {r.Stream.ShareOfTop(100):P0} of it, the top 1,000 {r.Stream.ShareOfTop(1000):P0}); {r.ZipfRatios.Count} rounds, windows in turn. {fill}"));
+        Console.WriteLine();
+        Console.WriteLine("| load | service | requests | non-200 | requests/s | cache hits / request | p50 ms | p99 ms |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (load, service, w) in new[]
+        {
+            ("Zipf, 64 connections", "A (cache)", r.ZipfOn), ("Zipf, 64 connections", "B (no cache)", r.ZipfOff),
+            ("distinct, 64 connections", "A (cache)", r.DistinctOn), ("distinct, 64 connections", "B (no cache)", r.DistinctOff),
+            ("distinct, 64 connections, Cache-Control: no-store", "A (cache held, not used)", r.DistinctBypass!),
+            ("cached sentence, 1 connection", "A (cache)", r.HitAt1), ("new sentence, 1 connection", "A (cache)", r.MissAt1),
+        })
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {load} | {service} | {w.Requests} | {w.Failed} | {w.RequestsPerSecond:F0} | {w.CacheHits / (double)Math.Max(1, w.Requests):F3} | {w.P50Ms:F2} | {w.P99Ms:F2} |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| measure | value | target | met |");
+        Console.WriteLine("|---|---:|---:|:---:|");
+        Row("Zipf 64c: cache on / off", r.ZipfOn.RequestsPerSecond / r.ZipfOff.RequestsPerSecond, "x", ">= 3x", static v => v >= 3,
+            string.Create(CultureInfo.InvariantCulture, $"{r.ZipfOn.RequestsPerSecond:F0} / {r.ZipfOff.RequestsPerSecond:F0} requests/s, hit ratio {r.ZipfOn.CacheHits / (double)Math.Max(1, r.ZipfOn.Requests):P1}; rounds {Range(r.ZipfRatios, "F2")}"));
+        Row("1c: cached sentence p50 / new sentence p50", r.HitAt1.P50Ms / r.MissAt1.P50Ms, "x", "<= 0.5x", static v => v <= 0.5,
+            string.Create(CultureInfo.InvariantCulture, $"{r.HitAt1.P50Ms:F2} / {r.MissAt1.P50Ms:F2} ms; p99 {r.HitAt1.P99Ms:F2} / {r.MissAt1.P99Ms:F2} ms"));
+        Row("all-distinct 64c: cache on / off", r.DistinctOn.RequestsPerSecond / r.DistinctOff.RequestsPerSecond, "x", ">= 0.97x", static v => v >= 0.97,
+            string.Create(CultureInfo.InvariantCulture, $"{r.DistinctOn.RequestsPerSecond:F0} / {r.DistinctOff.RequestsPerSecond:F0} sentences/s; rounds {Range(r.DistinctRatios, "F3")}"));
+        var bound = 500 + r.MaxBytes / 1048576.0;
+        Row("peak RSS with the cache", r.PeakRssMbOn, " MB", $"<= {bound:F0} MB", v => v <= bound,
+            string.Create(CultureInfo.InvariantCulture, $"A after the level, its cache {r.CacheAtEnd.Bytes / 1048576.0:F1} MiB in {r.CacheAtEnd.Entries:N0} entries; B {r.PeakRssMbOff:F0} MB"), "F0");
+        Row("cache level: non-200 answers", r.Failed, "", "0", static v => v == 0, "every window", "F0");
+        Console.WriteLine();
+    }
+
     private static void Row(string name, double value, string unit, string target, Func<double, bool> met, string detail, string? format = null)
     {
         var text = value.ToString(format ?? (value < 10 ? "F3" : "F0"), CultureInfo.InvariantCulture) + unit;

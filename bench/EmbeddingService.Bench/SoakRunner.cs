@@ -49,6 +49,7 @@ internal sealed class SoakRunner(ServiceProcess service, Workloads workloads, st
             PrintChecks(streams, patient);
             Console.WriteLine($"RSS: start {rssStart:F0} MB, end {service.RssMb():F0} MB, min {rssSamples.Min():F0} MB, max {rssSamples.Max():F0} MB, peak (VmHWM) {service.PeakRssMb():F0} MB");
             Console.WriteLine($"After the soak a fresh request {fresh}.");
+            Console.WriteLine(await CacheSummaryAsync());
             Console.WriteLine();
             ServiceLogSummary.Read(service.LogLines()).Print();
         }
@@ -118,5 +119,20 @@ internal sealed class SoakRunner(ServiceProcess service, Workloads workloads, st
         {
             return $"FAILED: {ex.Message}";
         }
+    }
+
+    /// <summary>The embedding cache after the soak (on, as configured: the soak's texts repeat), from <c>/info</c> and
+    /// <c>/metrics</c>.</summary>
+    private async Task<string> CacheSummaryAsync()
+    {
+        using var client = LoadDriver.CreateClient(service.BaseAddress, TimeSpan.FromSeconds(10));
+        using var info = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("info"));
+        var cache = info.RootElement.GetProperty("cache");
+        var metrics = (await client.GetStringAsync("metrics")).Split('\n');
+        double Total(string name) => metrics.Where(l => l.StartsWith(name + "{", StringComparison.Ordinal))
+            .Sum(static l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        var (hits, misses) = (Total("embedding_cache_hits_total"), Total("embedding_cache_misses_total"));
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Embedding cache: {(cache.GetProperty("enabled").GetBoolean() ? "on" : "off")}, {cache.GetProperty("bytes").GetInt64() / 1048576.0:F1} of {cache.GetProperty("max_bytes").GetInt64() / 1048576.0:F0} MiB in {cache.GetProperty("entries").GetInt64()} entries; {hits:F0} model inputs served from it, {misses:F0} missed ({hits / Math.Max(1, hits + misses):P1} hits).");
     }
 }

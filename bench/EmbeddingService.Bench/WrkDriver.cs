@@ -20,9 +20,6 @@ internal sealed class WrkDriver : ILoadDriver
     private const int TailSeconds = 1;
     private const int RusageChildren = -1;
 
-    /// <summary>More sentences per second than any level reaches here (~600), so no body is sent twice.</summary>
-    private const int SentencesPerSecondCeiling = 3000;
-
     private readonly Uri _baseAddress;
     private readonly string _folder;
     private readonly string _script;
@@ -57,7 +54,8 @@ internal sealed class WrkDriver : ILoadDriver
     }
 
     public async Task<LoadResult> RunAsync(string name, int connections, int sentencesPerRequest, Func<long, byte[]>? body,
-        double leadInSeconds, double seconds, ServiceProcess service)
+        double leadInSeconds, double seconds, ServiceProcess service, string? cacheControl = null,
+        int requestsPerSecondCeiling = ILoadDriver.DefaultRequestsPerSecondCeiling)
     {
         // One wrk run holds the lead-in, the window and a second after it. The script counts what finishes inside the
         // window, which has a steady load from start to end: a run of its own would start with every connection idle and
@@ -68,7 +66,7 @@ internal sealed class WrkDriver : ILoadDriver
         if (body is not null)
         {
             // Enough distinct bodies that no request of the run repeats one.
-            var total = (long)Math.Ceiling(runSeconds * (double)SentencesPerSecondCeiling / sentencesPerRequest) + connections;
+            var total = (long)Math.Ceiling(runSeconds * (double)requestsPerSecondCeiling / sentencesPerRequest) + connections;
             await using var writer = new StreamWriter(bodies!, append: false, new UTF8Encoding(false));
             for (long i = 0; i < total; i++)
             {
@@ -80,7 +78,7 @@ internal sealed class WrkDriver : ILoadDriver
         var serviceCpuBefore = service.CpuTime();
         var driverCpuBefore = ChildrenCpuTime();
         var began = Stopwatch.GetTimestamp();
-        var output = await RunWrkAsync(connections, runSeconds, bodies, leadInSeconds, seconds);
+        var output = await RunWrkAsync(connections, runSeconds, bodies, leadInSeconds, seconds, cacheControl);
         // The whole wrk process (reading the bodies, connecting, the run, stopping): its CPU over its time.
         var wall = Stopwatch.GetElapsedTime(began).TotalSeconds;
         var rssAtEnd = service.RssMb();
@@ -111,12 +109,15 @@ internal sealed class WrkDriver : ILoadDriver
         }
 
         return new LoadResult(name, connections, sentencesPerRequest, requests, (long)Field("failed"), seconds, ParseLatency(output), rssAtEnd,
-            new ServerTimings(Field("total_ms"), Field("queue_ms"), Field("inference_ms")), serviceCores, driverCores);
+            new ServerTimings(Field("total_ms"), Field("queue_ms"), Field("inference_ms")), serviceCores, driverCores)
+        {
+            CacheHits = (long)Field("cache_hits"),
+        };
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private async Task<string> RunWrkAsync(int connections, int seconds, string? bodies, double windowFrom, double windowSeconds)
+    private async Task<string> RunWrkAsync(int connections, int seconds, string? bodies, double windowFrom, double windowSeconds, string? cacheControl)
     {
         var info = new ProcessStartInfo(Executable)
         {
@@ -129,7 +130,7 @@ internal sealed class WrkDriver : ILoadDriver
             "--threads", "1", "--connections", connections.ToString(CultureInfo.InvariantCulture),
             "--duration", $"{seconds}s", "--timeout", "60s", "--script", _script,
             _baseAddress.ToString().TrimEnd('/'), "--", bodies ?? "",
-            windowFrom.ToString(CultureInfo.InvariantCulture), windowSeconds.ToString(CultureInfo.InvariantCulture),
+            windowFrom.ToString(CultureInfo.InvariantCulture), windowSeconds.ToString(CultureInfo.InvariantCulture), cacheControl ?? "",
         })
         {
             info.ArgumentList.Add(argument);
@@ -191,10 +192,11 @@ internal sealed class WrkDriver : ILoadDriver
 
     /// <summary>
     /// Sends the bodies of the file named by the first script argument in order (a <c>GET /health/live</c> when there is no
-    /// file; "repeated" counts passes over the bodies after the first), and prints two lines. The result line: requests
-    /// that finished inside the window (from the second argument's seconds after the start, for the third argument's
-    /// seconds, by the monotonic clock through LuaJIT's FFI) answered 200, non-200 answers over the whole run, socket
-    /// errors, the run's duration, and the medians of the service's timing headers (ms) inside the window. The latency
+    /// file; "repeated" counts passes over the bodies after the first), with the fourth argument as their
+    /// <c>Cache-Control</c> header unless it is empty, and prints two lines. The result line: requests that finished
+    /// inside the window (from the second argument's seconds after the start, for the third argument's seconds, by the
+    /// monotonic clock through LuaJIT's FFI) answered 200, non-200 answers over the whole run, socket errors, the run's
+    /// duration, the medians of the service's timing headers (ms) and the sum of its <c>x-cache-hits</c> inside the window. The latency
     /// line: wrk's histogram of the whole run (µs:count). wrk's latencies include its correction for coordinated omission
     /// (samples added for responses slower than twice the mean interval), which can only raise them.
     /// </summary>
@@ -216,6 +218,7 @@ internal sealed class WrkDriver : ILoadDriver
         local repeats_expected = false
         local window_from, window_to = 0, 0
         ok, failed, repeated = 0, 0, 0
+        cache_hits = 0
         total, queue, inference = {}, {}, {}
 
         function init(args)
@@ -224,8 +227,10 @@ internal sealed class WrkDriver : ILoadDriver
             requests[1] = wrk.format("GET", "/health/live")
             repeats_expected = true
           else
+            local headers = { ["Content-Type"] = "application/json" }
+            if args[4] ~= nil and args[4] ~= "" then headers["Cache-Control"] = args[4] end
             for line in io.lines(path) do
-              requests[#requests + 1] = wrk.format("POST", "/embed", { ["Content-Type"] = "application/json" }, line)
+              requests[#requests + 1] = wrk.format("POST", "/embed", headers, line)
             end
           end
           -- After reading the bodies: the load starts about now.
@@ -251,6 +256,7 @@ internal sealed class WrkDriver : ILoadDriver
           local now = now_us()
           if now < window_from or now > window_to then return end
           ok = ok + 1
+          if headers["x-cache-hits"] then cache_hits = cache_hits + tonumber(headers["x-cache-hits"]) end
           if headers["x-total-time"] then
             total[#total + 1] = tonumber(headers["x-total-time"])
             queue[#queue + 1] = tonumber(headers["x-queue-time"])
@@ -272,9 +278,9 @@ internal sealed class WrkDriver : ILoadDriver
         function done(summary, latency, _)
           local t = threads[1]
           local e = summary.errors
-          io.write(string.format("BENCH-RESULT ok=%d failed=%d socket_errors=%d repeated=%d duration_us=%d total_ms=%s queue_ms=%s inference_ms=%s\n",
+          io.write(string.format("BENCH-RESULT ok=%d failed=%d socket_errors=%d repeated=%d duration_us=%d total_ms=%s queue_ms=%s inference_ms=%s cache_hits=%d\n",
             t:get("ok"), t:get("failed"), e.connect + e.read + e.write + e.timeout, t:get("repeated"), summary.duration,
-            median(t:get("total")), median(t:get("queue")), median(t:get("inference"))))
+            median(t:get("total")), median(t:get("queue")), median(t:get("inference")), t:get("cache_hits")))
           local buckets = {}
           for i = 1, #latency do
             local value, count = latency(i)
