@@ -10,7 +10,7 @@ namespace EmbeddingService.Inference.Caching;
 /// an entry. A singleton; safe for concurrent use.
 /// <para>
 /// Built on <see cref="MemoryCache"/> with a size per entry: it bounds the bytes we count, where BitFaster.Caching's
-/// caches bound the number of entries and ours differ in size (a key of 3 to 512 ids). When an entry would take the
+/// caches bound the number of entries and ours differ in size (keys from a few ids to the model's limit). When an entry would take the
 /// cache over its bound, the cache declines it and compacts in the background down to 95 % of the bound, dropping the
 /// least recently used entries first; a declined vector is cached when it next misses. Two concurrent misses of the same
 /// input both run and both store: the second replaces the first (equal vectors) and the size is counted once.

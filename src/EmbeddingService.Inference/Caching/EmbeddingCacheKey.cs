@@ -24,13 +24,13 @@ internal sealed class EmbeddingCacheKey : IEquatable<EmbeddingCacheKey>
 
     public string ModelKey { get; }
 
+    public int[] Ids { get; }
+
     /// <summary>Everything about a model that decides its pooled vectors besides the ids: its weights (the SHA-256 of its
     /// ONNX file, so a model file swapped under the same id or folder never meets the vectors of the one before, while
     /// two ids of one file share entries) and its pooling.</summary>
     public static string ModelPart(ModelManifest manifest) =>
         $"{(manifest.ModelSha256.Length > 0 ? manifest.ModelSha256 : "folder " + manifest.Directory)}/{manifest.Pooling}";
-
-    public int[] Ids { get; }
 
     public bool Equals(EmbeddingCacheKey? other) =>
         other is not null && _hash == other._hash && Ids.AsSpan().SequenceEqual(other.Ids) && string.Equals(ModelKey, other.ModelKey, StringComparison.Ordinal);
