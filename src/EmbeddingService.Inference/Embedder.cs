@@ -220,7 +220,7 @@ public sealed class Embedder
 
         var width = options.Dimensions ?? model.Dimensions;
         var vectors = Combine(rows, pooled, model.Dimensions, width, options.Normalize);
-        _metrics.RecordRequest(model.Id, rows.Count, rows.Tokens, tokenization, timings.Queue, timings.Inference);
+        _metrics.RecordRequest(model.Id, rows.Count, rows.Tokens, tokenization, timings.Queue, timings.Inference, ran: cacheHits < rows.Count);
         return new EmbeddingResult(model.Id, vectors, rows.Groups, width, rows.Tokens, rows.Truncated, new EmbeddingTimings(tokenization, timings.Queue, timings.Inference))
         {
             CacheHits = cacheHits,

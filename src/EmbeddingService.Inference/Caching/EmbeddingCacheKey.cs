@@ -4,7 +4,7 @@ using EmbeddingService.Inference.Models;
 namespace EmbeddingService.Inference.Caching;
 
 /// <summary>
-/// What decides a pooled vector: the model (<see cref="ModelKey"/>: its ONNX file's SHA-256 and its pooling) and the token
+/// What decides a pooled vector: the model (<see cref="ModelKey"/>: its ONNX file's SHA-256, its folder and its pooling) and the token
 /// ids fed to it, special tokens, prompt and any truncation or chunking already applied. Exact: equal keys compare every id.
 /// </summary>
 internal sealed class EmbeddingCacheKey : IEquatable<EmbeddingCacheKey>
@@ -26,11 +26,11 @@ internal sealed class EmbeddingCacheKey : IEquatable<EmbeddingCacheKey>
 
     public int[] Ids { get; }
 
-    /// <summary>Everything about a model that decides its pooled vectors besides the ids: its weights (the SHA-256 of its
-    /// ONNX file, so a model file swapped under the same id or folder never meets the vectors of the one before, while
-    /// two ids of one file share entries) and its pooling.</summary>
-    public static string ModelPart(ModelManifest manifest) =>
-        $"{(manifest.ModelSha256.Length > 0 ? manifest.ModelSha256 : "folder " + manifest.Directory)}/{manifest.Pooling}";
+    /// <summary>Everything about a model that decides its pooled vectors besides the ids: its ONNX file (its SHA-256), its
+    /// folder and its pooling. The folder too, because a model may keep its weights in files beside <c>model.onnx</c>
+    /// (ONNX external data): two fine-tunes of one architecture can have byte-identical <c>model.onnx</c> files. Two ids
+    /// registered on one folder share entries; so do the requests of any id whatever its name.</summary>
+    public static string ModelPart(ModelManifest manifest) => $"{manifest.ModelSha256}|{manifest.Directory}|{manifest.Pooling}";
 
     public bool Equals(EmbeddingCacheKey? other) =>
         other is not null && _hash == other._hash && Ids.AsSpan().SequenceEqual(other.Ids) && string.Equals(ModelKey, other.ModelKey, StringComparison.Ordinal);

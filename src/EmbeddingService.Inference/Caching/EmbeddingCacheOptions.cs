@@ -15,8 +15,9 @@ public sealed class EmbeddingCacheOptions
 }
 
 /// <summary>
-/// Refuses a negative bound, and one the process could never hold: more than half the memory it may use (the
-/// container's limit where there is one), since the models, the runtime and the requests in flight need the rest. A
+/// Refuses a negative bound, and one the process could never hold: more than half of what the GC may use
+/// (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: the machine's memory, or by default 75 % of a container's limit),
+/// since the models, the runtime and the requests in flight need the rest. A
 /// typo of a few digits would otherwise only show as an out-of-memory kill hours later. Messages name the key.
 /// </summary>
 public sealed class EmbeddingCacheOptionsValidator : IValidateOptions<EmbeddingCacheOptions>
@@ -46,7 +47,7 @@ public sealed class EmbeddingCacheOptionsValidator : IValidateOptions<EmbeddingC
         return options.MaxBytes <= ceiling
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(
-                $"Cache:MaxBytes is {options.MaxBytes} bytes ({Mib(options.MaxBytes)}); it may be at most half the memory this process may use, {ceiling} bytes ({Mib(ceiling)} of {Mib(available)}). Set it lower, or 0 to turn the cache off.");
+                $"Cache:MaxBytes is {options.MaxBytes} bytes ({Mib(options.MaxBytes)}); it may be at most half of what this process's GC may use, {ceiling} bytes ({Mib(ceiling)} of {Mib(available)}). Set it lower, or 0 to turn the cache off.");
     }
 
     private static string Mib(long bytes) => $"{bytes / (1024.0 * 1024.0):0.#} MiB";

@@ -37,8 +37,8 @@ public sealed class EmbeddingMetrics
 
     static EmbeddingMetrics()
     {
-        s_inputs = s_meter.CreateCounter<long>("embedding.inputs", "{input}", "Inputs embedded.");
-        s_tokens = s_meter.CreateCounter<long>("embedding.tokens", "{token}", "Tokens embedded (special tokens included, before padding).");
+        s_inputs = s_meter.CreateCounter<long>("embedding.inputs", "{input}", "Inputs answered, by the model or from the embedding cache (embedding.cache.hits says how many from the cache).");
+        s_tokens = s_meter.CreateCounter<long>("embedding.tokens", "{token}", "Tokens of the inputs answered (special tokens included, before padding), cached inputs too.");
         s_rejections = s_meter.CreateCounter<long>("embedding.rejections", "{request}", "Requests answered with an error, by reason.");
         s_droppedInputs = s_meter.CreateCounter<long>("embedding.dropped.inputs", "{input}", "Queued inputs skipped because their caller went away or timed out, or their request failed.");
         // Exported as embedding_cache_hits_total and embedding_cache_misses_total, embedding_cache_entries and
@@ -110,14 +110,19 @@ public sealed class EmbeddingMetrics
         s_batchDuration.Record(duration.TotalSeconds, model, new KeyValuePair<string, object?>("session", session));
     }
 
-    public void RecordRequest(string modelId, int inputs, int tokens, TimeSpan tokenization, TimeSpan queue, TimeSpan inference)
+    /// <param name="ran">Whether the model ran any of the request's inputs: a request answered wholly from the embedding
+    /// cache never queued, and its zero queue and inference times would make those histograms look better than the model is.</param>
+    public void RecordRequest(string modelId, int inputs, int tokens, TimeSpan tokenization, TimeSpan queue, TimeSpan inference, bool ran = true)
     {
         var model = new KeyValuePair<string, object?>("model", modelId);
         s_inputs.Add(inputs, model);
         s_tokens.Add(tokens, model);
         s_tokenizationDuration.Record(tokenization.TotalSeconds, model);
-        s_queueDuration.Record(queue.TotalSeconds, model);
-        s_inferenceDuration.Record(inference.TotalSeconds, model);
+        if (ran)
+        {
+            s_queueDuration.Record(queue.TotalSeconds, model);
+            s_inferenceDuration.Record(inference.TotalSeconds, model);
+        }
     }
 
     public void RecordDroppedInputs(string modelId, int count) => s_droppedInputs.Add(count, new KeyValuePair<string, object?>("model", modelId));

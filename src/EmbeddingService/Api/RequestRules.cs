@@ -84,23 +84,30 @@ internal sealed class RequestRules(IOptions<LimitsOptions> limits)
     /// <summary>The bound on the model inputs (chunks) of one request.</summary>
     public NamedLimit MaxChunks => new(Limits.MaxChunksPerRequest, "Limits:MaxChunksPerRequest");
 
-    /// <summary>How the request uses the embedding cache, from its <c>Cache-Control</c>: <c>no-store</c> neither reads nor
-    /// writes it (and wins over <c>no-cache</c>), <c>no-cache</c> computes afresh and refreshes the entries; anything
-    /// else, or a header that does not parse, uses it as usual (HTTP caches ignore what they do not understand too).</summary>
+    /// <summary>How the request uses the embedding cache, from its <c>Cache-Control</c> directives (and HTTP/1.0's
+    /// <c>Pragma: no-cache</c>): <c>no-store</c> neither reads nor writes it (and wins over <c>no-cache</c>), <c>no-cache</c>
+    /// computes afresh and refreshes the entries; other directives leave it in use. Directive names are read one by one
+    /// rather than through a strict parser, so a malformed neighbour (<c>no-store, max-age</c>) never hides a
+    /// <c>no-store</c>: a client that asked for its text not to be kept must not have it kept.</summary>
     public static CacheUse ParseCacheUse(HttpRequest request)
     {
-        if (!request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.CacheControl))
+        var noCache = false;
+        foreach (var value in request.Headers.CacheControl)
         {
-            return CacheUse.ReadWrite;
+            foreach (var directive in (value ?? "").Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var name = directive.Split('=', 2)[0].Trim();
+                if (name.Equals("no-store", StringComparison.OrdinalIgnoreCase))
+                {
+                    return CacheUse.Bypass;
+                }
+
+                noCache |= name.Equals("no-cache", StringComparison.OrdinalIgnoreCase);
+            }
         }
 
-        var cacheControl = request.GetTypedHeaders().CacheControl;
-        return cacheControl switch
-        {
-            { NoStore: true } => CacheUse.Bypass,
-            { NoCache: true } => CacheUse.Refresh,
-            _ => CacheUse.ReadWrite,
-        };
+        noCache |= request.Headers.Pragma.Any(static p => p?.Contains("no-cache", StringComparison.OrdinalIgnoreCase) == true);
+        return noCache ? CacheUse.Refresh : CacheUse.ReadWrite;
     }
 
     /// <exception cref="EmbeddingException">Not <c>right</c> or <c>left</c>.</exception>

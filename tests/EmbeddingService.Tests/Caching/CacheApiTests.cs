@@ -209,6 +209,8 @@ public sealed class CacheApiTests(CachedService cached, EmbeddingServiceFactory 
         Assert.Equal(0, off.RootElement.GetProperty("cache").GetProperty("max_bytes").GetInt64());
     }
 
+    /// <summary>That the series are exported with their labels; the process-wide meter sums every test host, so exact
+    /// counts are CacheControlTests' (a model id of their own and a MetricCollector).</summary>
     [Fact]
     public async Task The_metrics_page_exports_the_cache_counters_and_gauges()
     {

@@ -56,6 +56,9 @@ public sealed class CacheControlTests
     [Theory]
     [InlineData("no-cache, no-store", false)] // no-store wins: neither read nor written
     [InlineData("max-age=0, no-store", false)]
+    [InlineData("no-store, max-age", false)] // a malformed neighbour does not hide no-store
+    [InlineData("private; no-store", false)]
+    [InlineData("NO-STORE", false)] // directive names are case-insensitive
     [InlineData("max-age=3600", true)] // directives the cache has no use for: used as usual
     [InlineData("this is, not==a header", true)] // unreadable: used as usual, as HTTP caches ignore what they cannot read
     public async Task Cache_control_directives_combine_as_HTTP_says(string cacheControl, bool served)
@@ -67,6 +70,21 @@ public sealed class CacheControlTests
         var answer = await EmbedAsync(client, "directives", cacheControl);
 
         Assert.Equal(served ? 1 : 0, answer.Hits);
+    }
+
+    [Fact]
+    public async Task Pragma_no_cache_computes_afresh_as_Cache_Control_no_cache_does()
+    {
+        await using var service = await StartAsync("cache-pragma");
+        using var client = service.Service.CreateClient();
+        var first = await EmbedAsync(client, "pragma");
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/embed") { Content = JsonContent.Create(new { inputs = "pragma", normalize = false }) };
+        request.Headers.TryAddWithoutValidation("Pragma", "no-cache");
+        using var response = await client.SendAsync(request, Ct);
+
+        Assert.Equal("0", Header(response, "x-cache-hits"));
+        Assert.True((int)(await response.Content.ReadFromJsonAsync<float[][]>(Ct))![0][1] > first.Pass, "Pragma: no-cache was served from the cache");
     }
 
     [Fact]
@@ -94,10 +112,12 @@ public sealed class CacheControlTests
     [Fact]
     public async Task A_request_served_wholly_from_the_cache_never_queues()
     {
+        using var queueTimes = new MetricCollector<double>(meterScope: null, EmbeddingMetrics.MeterName, "embedding.queue.duration");
         await using var service = await StartAsync("cache-all-hits");
         using var client = service.Service.CreateClient();
         await EmbedManyAsync(client, ["one", "two", "three"]);
         var rowsBefore = service.Runner.Inputs.Count;
+        var queueTimesBefore = QueueTimes();
 
         using var response = await PostAsync(client, new { inputs = new[] { "three", "one", "two", "one" } });
 
@@ -105,6 +125,10 @@ public sealed class CacheControlTests
         Assert.Equal(rowsBefore, service.Runner.Inputs.Count);
         Assert.Equal("0", Header(response, "x-queue-time"));
         Assert.Equal("0", Header(response, "x-inference-time"));
+        // Nor does it add a zero to the queue and inference histograms, which would flatter the model's latency.
+        Assert.Equal(queueTimesBefore, QueueTimes());
+
+        int QueueTimes() => queueTimes.GetMeasurementSnapshot().Count(static m => m.MatchesTags(new KeyValuePair<string, object?>("model", "cache-all-hits")));
     }
 
     [Fact]

@@ -31,11 +31,13 @@ public sealed class EmbeddingCacheTests
     }
 
     [Fact]
-    public void The_model_part_of_a_key_is_its_weights_and_pooling_not_its_id_or_folder()
+    public void The_model_part_of_a_key_is_its_onnx_file_folder_and_pooling_not_its_id()
     {
         var manifest = new ModelManifest("a", "/models/a", PoolingMode.Mean, 256, true, new Dictionary<string, string>(), null, ModelSha256: "aaaa");
-        Assert.Equal(EmbeddingCacheKey.ModelPart(manifest), EmbeddingCacheKey.ModelPart(manifest with { Id = "b", Directory = "/models/b" }));
+        Assert.Equal(EmbeddingCacheKey.ModelPart(manifest), EmbeddingCacheKey.ModelPart(manifest with { Id = "b" }));
         Assert.NotEqual(EmbeddingCacheKey.ModelPart(manifest), EmbeddingCacheKey.ModelPart(manifest with { ModelSha256 = "bbbb" }));
+        // The same model.onnx in another folder: its weights may be external data files beside it, and differ.
+        Assert.NotEqual(EmbeddingCacheKey.ModelPart(manifest), EmbeddingCacheKey.ModelPart(manifest with { Directory = "/models/b" }));
         Assert.NotEqual(EmbeddingCacheKey.ModelPart(manifest), EmbeddingCacheKey.ModelPart(manifest with { Pooling = PoolingMode.Cls }));
     }
 
@@ -112,6 +114,49 @@ public sealed class EmbeddingCacheTests
 
         Assert.Equal(1, cache.Entries);
         Assert.Equal(EmbeddingCache.EntryBytes(4, Width), cache.Bytes);
+    }
+
+    /// <summary>Replacements racing compactions (a refreshed entry is often an old one, the next to be evicted): what the
+    /// cache counts stays what it holds, and it keeps taking new entries. Microsoft.Extensions.Caching.Memory 10.0 can
+    /// count a replaced entry's size twice when a compaction removes it meanwhile (dotnet/runtime#129186); the cache
+    /// removes before it writes, so it never replaces in place.</summary>
+    [Fact]
+    public async Task Replacements_racing_compactions_keep_the_count_exact()
+    {
+        var entry = EmbeddingCache.EntryBytes(3, Width);
+        using var cache = Cache(maxBytes: 50 * entry);
+        Parallel.For(0, 8, worker =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                // Half the writes replace one of 8 hot keys, half add a cold key that fills the cache and forces compactions.
+                var id = i % 2 == 0 ? i % 16 : 1_000 + (worker * 20_000) + i;
+                cache.Set(new EmbeddingCacheKey(Model, [101, id, 102]), [id, 0, 0, 0]);
+            }
+        });
+
+        // Once the background compactions are done, every entry counted once: all entries have the same size.
+        Assert.True(await Eventually.TrueAsync(() => cache.Bytes == cache.Entries * entry, TimeSpan.FromSeconds(10)),
+            $"the cache counts {cache.Bytes} bytes for {cache.Entries} entries of {entry}");
+        Assert.InRange(cache.Bytes, 0, cache.MaxBytes);
+        var fresh = new EmbeddingCacheKey(Model, [101, -7, 102]);
+        Assert.True(await Eventually.TrueAsync(() =>
+        {
+            cache.Set(fresh, [-7, 0, 0, 0]);
+            return cache.TryGet(fresh, new float[Width]);
+        }, TimeSpan.FromSeconds(10)), "the cache stopped taking new entries");
+    }
+
+    [Fact]
+    public void A_disposed_cache_misses_and_ignores_writes()
+    {
+        var cache = Cache(maxBytes: 1 << 20);
+        cache.Set(new EmbeddingCacheKey(Model, [1, 2]), [1, 2, 3, 4]);
+        cache.Dispose();
+
+        // A request still finishing while the host shuts down: no exception.
+        cache.Set(new EmbeddingCacheKey(Model, [1, 3]), [1, 2, 3, 4]);
+        Assert.False(cache.TryGet(new EmbeddingCacheKey(Model, [1, 2]), new float[Width]));
     }
 
     [Fact]
