@@ -180,7 +180,8 @@ internal static class CacheLevel
         }
     }
 
-    private static async Task<(long MaxBytes, long Bytes, long Entries)> CacheInfoAsync(HttpClient client)
+    /// <summary>The service's embedding cache, as its <c>/info</c> says: its bound (0: off), bytes and entries held.</summary>
+    public static async Task<(long MaxBytes, long Bytes, long Entries)> CacheInfoAsync(HttpClient client)
     {
         using var info = JsonDocument.Parse(await client.GetStringAsync("info"));
         var cache = info.RootElement.GetProperty("cache");

@@ -126,13 +126,12 @@ internal sealed class SoakRunner(ServiceProcess service, Workloads workloads, st
     private async Task<string> CacheSummaryAsync()
     {
         using var client = LoadDriver.CreateClient(service.BaseAddress, TimeSpan.FromSeconds(10));
-        using var info = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("info"));
-        var cache = info.RootElement.GetProperty("cache");
+        var (maxBytes, bytes, entries) = await CacheLevel.CacheInfoAsync(client);
         var metrics = (await client.GetStringAsync("metrics")).Split('\n');
         double Total(string name) => metrics.Where(l => l.StartsWith(name + "{", StringComparison.Ordinal))
             .Sum(static l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         var (hits, misses) = (Total("embedding_cache_hits_total"), Total("embedding_cache_misses_total"));
         return string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Embedding cache: {(cache.GetProperty("enabled").GetBoolean() ? "on" : "off")}, {cache.GetProperty("bytes").GetInt64() / 1048576.0:F1} of {cache.GetProperty("max_bytes").GetInt64() / 1048576.0:F0} MiB in {cache.GetProperty("entries").GetInt64()} entries; {hits:F0} model inputs served from it, {misses:F0} missed ({hits / Math.Max(1, hits + misses):P1} hits).");
+            $"Embedding cache: {(maxBytes > 0 ? "on" : "off")}, {bytes / 1048576.0:F1} of {maxBytes / 1048576.0:F0} MiB in {entries} entries; {hits:F0} model inputs served from it, {misses:F0} missed ({hits / Math.Max(1, hits + misses):P1} hits).");
     }
 }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using EmbeddingService.Inference.Runtime;
 
 namespace EmbeddingService.Inference.Models;
 
@@ -64,7 +63,7 @@ public static class ModelFolderReader
         }
 
         var dtype = QuantizationStamp.Read(folder)?.Dtype ?? ModelManifest.Float32;
-        var modelSha256 = PreparedGraphStamp.Sha256(Path.Combine(folder, "model.onnx"));
+        var modelSha256 = QuantizationStamp.Source(Path.Combine(folder, "model.onnx")).Sha256;
         return new ModelManifest(id, folder, pooling, maxLength, lowerCase, prompts, defaultPrompt, dtype, modelSha256);
     }
 

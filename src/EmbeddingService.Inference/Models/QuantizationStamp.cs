@@ -48,7 +48,8 @@ public sealed record QuantizationStamp(string Dtype, string Method, int Quantize
         }
     }
 
-    /// <summary>The size and SHA-256 of the fp32 model a variant is made from.</summary>
+    /// <summary>The size and SHA-256 (lower-case hex) of a model file: the fp32 model a variant is made from, the file a
+    /// prepared graph was made from (<c>PreparedGraphStamp</c>), a model's identity (<see cref="ModelManifest.ModelSha256"/>).</summary>
     public static (long Bytes, string Sha256) Source(string modelPath)
     {
         using var model = File.OpenRead(modelPath);

@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using EmbeddingService.Inference.Models;
 
 namespace EmbeddingService.Inference.Runtime;
 
@@ -37,7 +38,7 @@ internal static class PreparedGraph
             length = RandomAccess.GetLength(handle);
         }
 
-        if (length != stamp.SourceBytes || PreparedGraphStamp.For(modelPath, version, modelSha256) != stamp)
+        if (length != stamp.SourceBytes || (modelSha256 ?? QuantizationStamp.Source(modelPath).Sha256) != stamp.SourceSha256)
         {
             reason = "model.onnx is not the file its prepared graph was made from";
             return null;

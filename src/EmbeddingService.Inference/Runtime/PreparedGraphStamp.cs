@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using EmbeddingService.Inference.Models;
 
 namespace EmbeddingService.Inference.Runtime;
 
@@ -15,18 +15,10 @@ internal sealed record PreparedGraphStamp(string OnnxRuntimeVersion, long Source
     public const string FileName = "prepared.json";
 
     /// <summary>The stamp for <paramref name="modelPath"/> as optimized by <paramref name="onnxRuntimeVersion"/>.</summary>
-    /// <param name="sha256">The file's SHA-256 where the caller has it already (about 0.1 s per 90 MB model to compute).</param>
-    public static PreparedGraphStamp For(string modelPath, string onnxRuntimeVersion, string? sha256 = null)
+    public static PreparedGraphStamp For(string modelPath, string onnxRuntimeVersion)
     {
-        using var handle = File.OpenHandle(modelPath);
-        return new PreparedGraphStamp(onnxRuntimeVersion, RandomAccess.GetLength(handle), string.IsNullOrEmpty(sha256) ? Sha256(modelPath) : sha256);
-    }
-
-    /// <summary>The SHA-256 of the file at <paramref name="path"/>, lower-case hex.</summary>
-    public static string Sha256(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(file));
+        var (bytes, sha256) = QuantizationStamp.Source(modelPath);
+        return new PreparedGraphStamp(onnxRuntimeVersion, bytes, sha256);
     }
 
     /// <summary>The stamp in <paramref name="folder"/>, or null where there is none or it cannot be read.</summary>
